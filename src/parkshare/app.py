@@ -1,0 +1,74 @@
+"""The FastAPI application factory. Nothing connects at import time: the database is opened
+(and migrated) when the app starts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException
+
+from parkshare import web
+from parkshare.availability.api import router as availability_router
+from parkshare.config import Settings, get_settings
+from parkshare.db import Database
+from parkshare.errors import ParkshareError
+from parkshare.lots.api import router as lots_router
+from parkshare.reports.api import router as reports_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = database or Database(settings.database_url)
+        db.migrate()
+        app.state.database = db
+        yield
+        if database is None:
+            db.dispose()
+
+    app = FastAPIOffline(
+        title="parkshare",
+        summary="Off-peak shared parking (错时共享停车): car parks, sharing windows, availability.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    for router in (lots_router, availability_router, reports_router):
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(web.router)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ParkshareError)
+    async def business_error(_request: Request, exc: ParkshareError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(p) for p in error["loc"]), "problem": error["msg"]}
+            for error in exc.errors()
+        ]
+        message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        body = {"code": "invalid_input", "message": message, "details": {"errors": problems}}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(
+            {"code": code, "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )

@@ -1,0 +1,54 @@
+"""All SQL about operators and car parks."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.base import ExecutableOption
+
+from parkshare.fees.model import TariffRow
+from parkshare.lots.model import Lot, LotKind, LotStatus, Operator
+from parkshare.repository import Page, Repository
+from parkshare.schedules.model import SharingRuleRow
+
+
+class LotRepository(Repository):
+    def get_by_code(self, code: str, *, with_schedule: bool = False) -> Lot | None:
+        statement = select(Lot).where(Lot.code == code).options(*_lot_loads(with_schedule))
+        return self.session.scalars(statement).one_or_none()
+
+    def find(
+        self,
+        *,
+        kind: LotKind | None = None,
+        area: str | None = None,
+        status: LotStatus | None = None,
+        limit: int,
+        offset: int,
+    ) -> Page[Lot]:
+        statement = select(Lot).options(*_lot_loads(with_schedule=True)).order_by(Lot.code)
+        if kind is not None:
+            statement = statement.where(Lot.kind == kind)
+        if area is not None:
+            statement = statement.where(Lot.area == area)
+        if status is not None:
+            statement = statement.where(Lot.status == status)
+        return self.paginate(statement, limit=limit, offset=offset)
+
+    def all_with_rules(self) -> list[Lot]:
+        return list(self.session.scalars(select(Lot).options(*_lot_loads(with_schedule=True))))
+
+    def operator_by_name(self, name: str) -> Operator | None:
+        return self.session.scalars(select(Operator).where(Operator.name == name)).one_or_none()
+
+
+def _lot_loads(with_schedule: bool) -> list[ExecutableOption]:
+    loads: list[ExecutableOption] = [selectinload(Lot.operator), selectinload(Lot.berths)]
+    if with_schedule:
+        loads += [
+            selectinload(Lot.schedule),
+            selectinload(Lot.rules).selectinload(SharingRuleRow.berths),
+            selectinload(Lot.suspensions),
+            selectinload(Lot.tariff).selectinload(TariffRow.rates),
+        ]
+    return loads
