@@ -7,7 +7,7 @@ window; otherwise the answer carries the reason it cannot be served.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -73,15 +73,20 @@ def check_interval(start: datetime, end: datetime) -> None:
 def availability(
     schedule: Schedule,
     calendar: DayTypes,
-    commitments: Iterable[Commitment],
+    commitments: Iterable[Commitment] | Callable[[Window], Iterable[Commitment]],
     start: datetime,
     end: datetime,
     *,
     category: BerthCategory = BerthCategory.ORDINARY,
     horizon_days: int = 31,
 ) -> Availability:
+    """Free berths over [start, end). ``commitments`` may be a function of the window that
+    holds the interval (passes hold a berth through whole windows)."""
     check_interval(start, end)
-    window = window_at(schedule, calendar, start, horizon_days=horizon_days)
+    # Follow the window at least to ``end``: past the horizon an open window's capacity is
+    # unknown, and the least over the interval may lie there (a holiday with fewer berths).
+    reach = (end.astimezone(schedule.tz).date() - start.astimezone(schedule.tz).date()).days
+    window = window_at(schedule, calendar, start, horizon_days=max(horizon_days, reach))
     reason = _unservable(schedule, window, start, end)
     if window is None or reason is not None:
         return Availability(
@@ -95,7 +100,8 @@ def availability(
             must_leave_by=window.must_leave_by if window else None,
             reason=reason,
         )
-    held = [c for c in commitments if c.start < end and start < c.end]
+    given = commitments(window) if callable(commitments) else commitments
+    held = [c for c in given if c.start < end and start < c.end]
     shared = {c: _least_shared(window, c, start, end) for c in BerthCategory}
     free = {c: max(0, _least_free(window, held, c, start, end)) for c in BerthCategory}
     return Availability(
