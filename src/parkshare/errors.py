@@ -60,3 +60,59 @@ class CalendarNotCovered(ParkshareError):
 class Conflict(ParkshareError):
     code = "conflict"
     status = 409
+
+
+class Forbidden(ParkshareError):
+    code = "forbidden"
+    status = 403
+
+
+class NoCapacity(Conflict):
+    code = "no_capacity"
+
+
+class NotServable(ParkshareError):
+    """The interval cannot be booked at this car park; ``code`` is the availability reason."""
+
+    status = 409
+
+    def __init__(self, code: str, message: str, **details: object) -> None:
+        super().__init__(message, **details)
+        self.code = code
+
+
+class IdempotencyKeyReused(InvalidInput):
+    code = "idempotency_key_reused"
+
+
+class Barred(Forbidden):
+    code = "barred"
+
+
+class BookingLimitReached(ParkshareError):
+    code = "booking_limit_reached"
+    status = 429
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class InvalidPlate(InvalidInput):
+    code = "invalid_plate"
+
+
+class PlateAlreadyBooked(Conflict):
+    code = "plate_already_booked"
+
+
+class StartsInPast(InvalidInput):
+    code = "starts_in_past"
+
+
+class TooFarAhead(InvalidInput):
+    code = "too_far_ahead"
+
+
+class CancellationRefused(Conflict):
+    code = "cancellation_refused"
