@@ -7,6 +7,8 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from parkshare.clock import Clock
+from parkshare.fees.service import tariff_row
+from parkshare.fees.tariff import Tariff
 from parkshare.lots.model import Lot, LotBerths, LotKind, LotStatus, Operator
 from parkshare.schedules import presets
 from parkshare.schedules.rules import BerthCategory, QuietHours, SharingRule
@@ -39,6 +41,7 @@ def make_lot(
     rules: tuple[SharingRule, ...] | None = None,
     quiet_hours: QuietHours | None = presets.QINGDAO_QUIET_HOURS,
     operator: Operator | None = None,
+    tariff: Tariff | None = None,
 ) -> Lot:
     now = clock.now()
     operator = operator or make_operator(session, name=f"单位 {code}", kind=kind, now=now)
@@ -62,5 +65,7 @@ def make_lot(
     session.add(lot)
     shared = {BerthCategory.ORDINARY: shared_berths}
     set_schedule(lot, rules or presets.qingdao_institutional(shared), quiet_hours, clock=clock)
+    if tariff is not None:
+        lot.tariff = tariff_row(tariff)
     session.flush()
     return lot

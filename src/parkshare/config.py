@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -25,6 +27,20 @@ class Settings(BaseSettings):
     # Least notice (minutes) an operator must give before a non-emergency suspension starts.
     suspension_min_notice_minutes: int = Field(default=120, ge=0)
 
+    # Reservations (see parkshare.reservations.policy).
+    booking_horizon_days: int = Field(default=14, ge=1, le=90)
+    free_cancel_minutes: int = Field(default=60, ge=0)
+    late_cancel_fee_fen: int | None = Field(default=500, ge=0)  # None: late cancels refused
+    no_show_grace_minutes: int = Field(default=30, ge=0)
+    max_cancellations_per_month: int = Field(default=5, ge=0)
+    max_no_shows_per_month: int = Field(default=3, ge=0)
+    reminder_lead_minutes: int = Field(default=30, ge=0)
+    # Credit: Qingdao's rule is two uncorrected overstays → blacklist.
+    overstay_grace_minutes: int = Field(default=15, ge=0)
+    violations_to_blacklist: int = Field(default=2, ge=1)
+    blacklist_days: int = Field(default=90, ge=1)
+    overstay_surcharge_fen_per_hour: int = Field(default=1_000, ge=0)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -41,6 +57,40 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def policy(self) -> Policy:
+        return Policy(
+            window_horizon_days=self.window_horizon_days,
+            booking_horizon=timedelta(days=self.booking_horizon_days),
+            free_cancel_before=timedelta(minutes=self.free_cancel_minutes),
+            late_cancel_fee_fen=self.late_cancel_fee_fen,
+            no_show_grace=timedelta(minutes=self.no_show_grace_minutes),
+            max_cancellations_per_month=self.max_cancellations_per_month,
+            max_no_shows_per_month=self.max_no_shows_per_month,
+            reminder_lead=timedelta(minutes=self.reminder_lead_minutes),
+            overstay_grace=timedelta(minutes=self.overstay_grace_minutes),
+            violations_to_blacklist=self.violations_to_blacklist,
+            blacklist_for=timedelta(days=self.blacklist_days),
+            overstay_surcharge_fen_per_hour=self.overstay_surcharge_fen_per_hour,
+        )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rules of sharing that services enforce, as plain values (tests build their own)."""
+
+    window_horizon_days: int = 31
+    booking_horizon: timedelta = timedelta(days=14)
+    free_cancel_before: timedelta = timedelta(minutes=60)
+    late_cancel_fee_fen: int | None = 500
+    no_show_grace: timedelta = timedelta(minutes=30)
+    max_cancellations_per_month: int = 5
+    max_no_shows_per_month: int = 3
+    reminder_lead: timedelta = timedelta(minutes=30)
+    overstay_grace: timedelta = timedelta(minutes=15)
+    violations_to_blacklist: int = 2
+    blacklist_for: timedelta = timedelta(days=90)
+    overstay_surcharge_fen_per_hour: int = 1_000
 
 
 @cache

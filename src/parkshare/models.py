@@ -1,8 +1,12 @@
 """Imports every table so that ``Base.metadata`` is complete (migrations, tests)."""
 
+from parkshare.credit.model import BlacklistEntry, Violation
 from parkshare.fees.model import TariffRate, TariffRow
 from parkshare.lots.model import Lot, LotBerths, Operator
+from parkshare.outbox.model import OutboxMessage
+from parkshare.passes.model import ParkingPass, PassApplication, PassOffer
 from parkshare.reports.model import Target
+from parkshare.reservations.model import Reservation, WaitlistEntry
 from parkshare.schedules.model import (
     CalendarOverride,
     SharingRuleBerths,
@@ -12,10 +16,16 @@ from parkshare.schedules.model import (
 )
 
 __all__ = [
+    "BlacklistEntry",
     "CalendarOverride",
     "Lot",
     "LotBerths",
     "Operator",
+    "OutboxMessage",
+    "ParkingPass",
+    "PassApplication",
+    "PassOffer",
+    "Reservation",
     "SharingRuleBerths",
     "SharingRuleRow",
     "SharingSchedule",
@@ -23,4 +33,6 @@ __all__ = [
     "Target",
     "TariffRate",
     "TariffRow",
+    "Violation",
+    "WaitlistEntry",
 ]

@@ -1,16 +1,20 @@
-"""Availability of a stored car park over [start, end)."""
+"""Availability of a stored car park over [start, end), counting reservations and passes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from parkshare.availability.rules import Availability, Commitment, Unservable, availability
-from parkshare.lots.model import LotStatus
+from parkshare.calendar import OfficialCalendar
+from parkshare.lots.model import Lot, LotStatus
 from parkshare.lots.service import get_lot
+from parkshare.passes.repository import PassRepository
+from parkshare.passes.rules import month_of, window_kind
+from parkshare.reservations.repository import ReservationRepository
 from parkshare.schedules import service as schedules
-from parkshare.schedules.rules import BerthCategory
+from parkshare.schedules.rules import BerthCategory, Window
 
 
 def lot_availability(
@@ -23,10 +27,29 @@ def lot_availability(
     horizon_days: int = 31,
 ) -> Availability:
     lot = get_lot(session, code)
+    return availability_at(session, lot, start, end, category=category, horizon_days=horizon_days)
+
+
+def availability_at(
+    session: Session,
+    lot: Lot,
+    start: datetime,
+    end: datetime,
+    *,
+    category: BerthCategory = BerthCategory.ORDINARY,
+    horizon_days: int = 31,
+    calendar: OfficialCalendar | None = None,
+) -> Availability:
+    """The answer for a car park loaded with its schedule (inside the caller's transaction)."""
+    calendar = calendar or schedules.calendar(session)
+
+    def held(window: Window) -> list[Commitment]:
+        return commitments(session, lot, window, calendar, anchor=start)
+
     answer = availability(
         schedules.schedule_of(lot),
-        schedules.calendar(session),
-        commitments(session, lot.id, start, end),
+        calendar,
+        held,
         start,
         end,
         category=category,
@@ -47,10 +70,23 @@ def lot_availability(
     return answer
 
 
-def commitments(session: Session, lot_id: int, start: datetime, end: datetime) -> list[Commitment]:
-    """Reservations and passes holding berths at the car park during [start, end).
+def commitments(
+    session: Session, lot: Lot, window: Window, calendar: OfficialCalendar, *, anchor: datetime
+) -> list[Commitment]:
+    """Berths held in ``window``: reservations over their spans, passes over the whole window."""
+    held = [
+        Commitment(r.start, r.end, r.category)
+        for r in ReservationRepository(session).holding(lot.id, window.start, window.end)
+    ]
+    kind = window_kind(window, calendar, anchor=anchor)
+    month = month_of(window.start or anchor, anchor.tzinfo)
+    passes = PassRepository(session).active_count(lot.id, kind, month)
+    if passes:
+        # An open end lies beyond the search horizon: the pass holds through it.
+        first = window.start or anchor - OPEN_END
+        last = window.end or anchor + OPEN_END
+        held.append(Commitment(first, last, BerthCategory.ORDINARY, berths=passes))
+    return held
 
-    Neither exists yet: reservations and passes arrive with the booking feature (issue 3),
-    which fills this from its own repository.
-    """
-    return []
+
+OPEN_END = timedelta(days=366)

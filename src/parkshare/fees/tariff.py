@@ -75,3 +75,10 @@ class Tariff:
             total += min(day_fee, self.daily_cap_fen) if self.daily_cap_fen is not None else day_fee
             day_start = day_end
         return total
+
+
+def overstay_surcharge(due: datetime, exit: datetime, *, fen_per_hour: int) -> int:
+    """The surcharge for leaving after ``due`` (must-leave-by plus grace): per started hour."""
+    if exit <= due:
+        return 0
+    return math.ceil((exit - due) / timedelta(hours=1)) * fen_per_hour

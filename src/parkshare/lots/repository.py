@@ -35,6 +35,17 @@ class LotRepository(Repository):
             statement = statement.where(Lot.status == status)
         return self.paginate(statement, limit=limit, offset=offset)
 
+    def get(self, lot_id: int, *, with_schedule: bool = True) -> Lot | None:
+        statement = select(Lot).where(Lot.id == lot_id).options(*_lot_loads(with_schedule))
+        return self.session.scalars(statement).one_or_none()
+
+    def lock(self, lot_id: int) -> None:
+        """Hold the car park's row until commit: every change to what it has committed
+        (reservations, passes, schedules) takes this lock first, so two of them never decide
+        on the same free berth. SQLite needs no row lock: a write transaction already holds
+        the database's write lock (``BEGIN IMMEDIATE``)."""
+        self.session.execute(select(Lot.id).where(Lot.id == lot_id).with_for_update())
+
     def all_with_rules(self) -> list[Lot]:
         return list(self.session.scalars(select(Lot).options(*_lot_loads(with_schedule=True))))
 

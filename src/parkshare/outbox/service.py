@@ -1,0 +1,81 @@
+"""Queue messages in the caller's transaction; deliver the due ones after commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parkshare.clock import Clock
+from parkshare.outbox.model import OutboxMessage
+
+log = logging.getLogger("parkshare.outbox")
+
+Channel = Callable[[OutboxMessage], None]
+
+
+def enqueue(
+    session: Session,
+    *,
+    topic: str,
+    key: str,
+    payload: dict[str, Any],
+    due_at: datetime,
+    clock: Clock,
+) -> OutboxMessage:
+    """Queue a message once per ``key`` (a second call with the same key returns the first)."""
+    existing = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).first()
+    if existing is not None:
+        return existing
+    message = OutboxMessage(
+        topic=topic, dedupe_key=key, payload=payload, due_at=due_at, created_at=clock.now()
+    )
+    session.add(message)
+    return message
+
+
+def cancel(session: Session, key: str, *, clock: Clock) -> None:
+    """Withdraw a queued message that has not been sent (e.g. the reminder of a cancellation)."""
+    message = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).first()
+    if message is not None and message.sent_at is None:
+        message.cancelled_at = clock.now()
+
+
+def due(session: Session, *, clock: Clock, limit: int = 100) -> list[OutboxMessage]:
+    statement = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.cancelled_at.is_(None),
+            OutboxMessage.due_at <= clock.now(),
+        )
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(statement))
+
+
+def deliver_due(session: Session, *, channel: Channel, clock: Clock, limit: int = 100) -> int:
+    """Send due messages through ``channel``; a failure is recorded and retried next time."""
+    sent = 0
+    for message in due(session, clock=clock, limit=limit):
+        message.attempts += 1
+        try:
+            channel(message)
+        except Exception as exc:  # any channel failure: keep the message for the next run
+            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            log.warning("outbox message %s failed: %s", message.id, message.last_error)
+            continue
+        message.sent_at = clock.now()
+        sent += 1
+    return sent
+
+
+def log_channel(message: OutboxMessage) -> None:
+    """The channel of the first release: a log line (payloads carry masked plates only)."""
+    log.info("notify %s %s", message.topic, message.payload)

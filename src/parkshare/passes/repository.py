@@ -1,0 +1,61 @@
+"""All SQL about pass offers, applications and passes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from parkshare.passes.model import (
+    ApplicationStatus,
+    ParkingPass,
+    PassApplication,
+    PassKind,
+    PassOffer,
+)
+from parkshare.repository import Repository
+
+
+class PassRepository(Repository):
+    def active_count(self, lot_id: int, kind: PassKind, month: date) -> int:
+        statement = select(func.count()).where(
+            ParkingPass.lot_id == lot_id,
+            ParkingPass.kind == kind,
+            ParkingPass.month == month,
+            ParkingPass.revoked_at.is_(None),
+        )
+        return self.session.scalar(statement) or 0
+
+    def offers(self, kind: PassKind, month: date) -> list[PassOffer]:
+        statement = select(PassOffer).where(PassOffer.kind == kind, PassOffer.month == month)
+        return list(self.session.scalars(statement.order_by(PassOffer.lot_id)))
+
+    def offer(self, lot_id: int, kind: PassKind, month: date) -> PassOffer | None:
+        statement = select(PassOffer).where(
+            PassOffer.lot_id == lot_id, PassOffer.kind == kind, PassOffer.month == month
+        )
+        return self.session.scalars(statement).one_or_none()
+
+    def pending(self, kind: PassKind, month: date) -> list[PassApplication]:
+        statement = (
+            select(PassApplication)
+            .where(
+                PassApplication.kind == kind,
+                PassApplication.month == month,
+                PassApplication.status == ApplicationStatus.PENDING,
+            )
+            .order_by(PassApplication.applied_at, PassApplication.id)
+        )
+        return list(self.session.scalars(statement))
+
+    def application(self, plate: str, kind: PassKind, month: date) -> PassApplication | None:
+        statement = select(PassApplication).where(
+            PassApplication.plate == plate,
+            PassApplication.kind == kind,
+            PassApplication.month == month,
+        )
+        return self.session.scalars(statement).one_or_none()
+
+    def passes_for_plate(self, plate: str) -> list[ParkingPass]:
+        statement = select(ParkingPass).where(ParkingPass.plate == plate)
+        return list(self.session.scalars(statement.order_by(ParkingPass.month)))

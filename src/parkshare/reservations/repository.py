@@ -1,0 +1,106 @@
+"""All SQL about reservations and the waitlist."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from parkshare.repository import Repository
+from parkshare.reservations.model import (
+    HOLDING,
+    Reservation,
+    ReservationStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+
+
+class ReservationRepository(Repository):
+    def by_ref(self, ref: str) -> Reservation | None:
+        return self.session.scalars(select(Reservation).where(Reservation.ref == ref)).one_or_none()
+
+    def by_idempotency_key(self, key: str) -> Reservation | None:
+        statement = select(Reservation).where(Reservation.idempotency_key == key)
+        return self.session.scalars(statement).one_or_none()
+
+    def holding(
+        self, lot_id: int, start: datetime | None, end: datetime | None
+    ) -> list[Reservation]:
+        """Reservations of a car park that hold a berth at some instant of [start, end)."""
+        statement = select(Reservation).where(
+            Reservation.lot_id == lot_id, Reservation.status.in_(HOLDING)
+        )
+        if end is not None:
+            statement = statement.where(Reservation.start < end)
+        if start is not None:
+            statement = statement.where(Reservation.end > start)
+        return list(self.session.scalars(statement))
+
+    def holding_for_plate(self, plate: str, start: datetime, end: datetime) -> list[Reservation]:
+        statement = select(Reservation).where(
+            Reservation.plate == plate,
+            Reservation.status.in_(HOLDING),
+            Reservation.start < end,
+            Reservation.end > start,
+        )
+        return list(self.session.scalars(statement))
+
+    def count_for_plate(
+        self, plate: str, status: ReservationStatus, since: datetime, field: str
+    ) -> int:
+        column = getattr(Reservation, field)
+        statement = select(func.count()).where(
+            Reservation.plate == plate, Reservation.status == status, column >= since
+        )
+        return self.session.scalar(statement) or 0
+
+    def booked_starting_before(self, instant: datetime) -> list[Reservation]:
+        statement = (
+            select(Reservation)
+            .where(Reservation.status == ReservationStatus.BOOKED, Reservation.start <= instant)
+            .order_by(Reservation.lot_id, Reservation.start)
+        )
+        return list(self.session.scalars(statement))
+
+    def arrived_past(self, instant: datetime) -> list[Reservation]:
+        statement = (
+            select(Reservation)
+            .where(
+                Reservation.status == ReservationStatus.ARRIVED,
+                Reservation.must_leave_by <= instant,
+            )
+            .order_by(Reservation.lot_id, Reservation.must_leave_by)
+        )
+        return list(self.session.scalars(statement))
+
+    def at_lot_on(self, lot_id: int, start: datetime, end: datetime) -> list[Reservation]:
+        statement = (
+            select(Reservation)
+            .where(Reservation.lot_id == lot_id, Reservation.start < end, Reservation.end > start)
+            .order_by(Reservation.start, Reservation.id)
+        )
+        return list(self.session.scalars(statement))
+
+    def for_plate_at_lot(
+        self, lot_id: int, plate: str, statuses: Sequence[ReservationStatus]
+    ) -> list[Reservation]:
+        statement = (
+            select(Reservation)
+            .where(
+                Reservation.lot_id == lot_id,
+                Reservation.plate == plate,
+                Reservation.status.in_(statuses),
+            )
+            .order_by(Reservation.start)
+        )
+        return list(self.session.scalars(statement))
+
+    def waiting(self, lot_id: int) -> list[WaitlistEntry]:
+        statement = (
+            select(WaitlistEntry)
+            .where(WaitlistEntry.lot_id == lot_id, WaitlistEntry.status == WaitlistStatus.WAITING)
+            .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+        )
+        return list(self.session.scalars(statement))
