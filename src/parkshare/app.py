@@ -14,16 +14,25 @@ from starlette.exceptions import HTTPException
 
 from parkshare import web
 from parkshare.availability.api import router as availability_router
+from parkshare.clock import Clock, SystemClock
 from parkshare.config import Settings, get_settings
+from parkshare.credit.api import router as credit_router
 from parkshare.db import Database
 from parkshare.errors import ParkshareError
+from parkshare.fees.api import router as fees_router
 from parkshare.lots.api import router as lots_router
+from parkshare.passes.api import router as passes_router
 from parkshare.reports.api import router as reports_router
+from parkshare.reservations.api import router as reservations_router
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -42,7 +51,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
     )
     app.state.settings = settings
-    for router in (lots_router, availability_router, reports_router):
+    app.state.clock = clock or SystemClock()
+    routers = (
+        lots_router,
+        availability_router,
+        reservations_router,
+        passes_router,
+        credit_router,
+        fees_router,
+        reports_router,
+    )
+    for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(web.router)
     _add_error_handlers(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Protocol
 
 from parkshare.errors import InvalidTimestamp
@@ -61,3 +61,10 @@ def parse_instant(
             f"{name} {text!r} is outside the years {EARLIEST_YEAR}–{LATEST_YEAR}.", field=name
         )
     return parsed
+
+
+def month_bounds(month: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The first instant of ``month`` and of the month after, in local time ``tz``."""
+    first = datetime.combine(month.replace(day=1), time(0), tz)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from parkshare.config import Settings
+from parkshare.clock import Clock
+from parkshare.config import Policy, Settings
 from parkshare.db import Database
+
+T = TypeVar("T")
 
 
 def get_database(request: Request) -> Database:
@@ -28,5 +32,30 @@ def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterato
         yield session
 
 
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def get_policy(settings: Annotated[Settings, Depends(get_settings)]) -> Policy:
+    return settings.policy()
+
+
+def write(database: Database, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in one write transaction. A unique-constraint race (two requests with one
+    Idempotency-Key committing at once) is retried once: the retry sees the winner's row."""
+    for attempt in range(2):
+        try:
+            with database.session(write=True) as session:
+                return work(session)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+PolicyDep = Annotated[Policy, Depends(get_policy)]

@@ -103,7 +103,7 @@ def availability(
     given = commitments(window) if callable(commitments) else commitments
     held = [c for c in given if c.start < end and start < c.end]
     shared = {c: _least_shared(window, c, start, end) for c in BerthCategory}
-    free = {c: max(0, _least_free(window, held, c, start, end)) for c in BerthCategory}
+    free = {c: max(0, least_free(window, held, c, start, end)) for c in BerthCategory}
     return Availability(
         start=start,
         end=end,
@@ -148,7 +148,7 @@ def _least_shared(window: Window, category: BerthCategory, start: datetime, end:
     return min(window.shared_at(t).get(category, 0) for t in points)
 
 
-def _least_free(
+def least_free(
     window: Window,
     held: list[Commitment],
     category: BerthCategory,

@@ -72,7 +72,8 @@ def depart(
         _overstayed(session, reservation, policy=policy, clock=clock)
     reservation.status = ReservationStatus.COMPLETED
     reservation.departed_at = at
-    reservation.fee_fen = parking + surcharge
+    reservation.parking_fee_fen = parking
+    reservation.overstay_fee_fen = surcharge
     reservation.updated_at = clock.now()
     outbox.cancel(session, f"reminder:{reservation.ref}", clock=clock)
     return reservation

@@ -47,7 +47,8 @@ class Reservation(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     price_estimate_fen: Mapped[int] = mapped_column(Integer)
     cancel_fee_fen: Mapped[int] = mapped_column(Integer, default=0)
-    fee_fen: Mapped[int | None]  # settled on departure
+    parking_fee_fen: Mapped[int | None]  # settled on departure, by the tariff
+    overstay_fee_fen: Mapped[int | None]  # surcharge for leaving after must-leave-by + grace
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -55,6 +56,12 @@ class Reservation(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     lot: Mapped[Lot] = relationship(lazy="raise")
+
+    @property
+    def fee_fen(self) -> int | None:
+        if self.parking_fee_fen is None:
+            return None
+        return self.parking_fee_fen + (self.overstay_fee_fen or 0)
 
     __table_args__ = (
         Index("ix_reservations_lot_span", "lot_id", "start", "end"),

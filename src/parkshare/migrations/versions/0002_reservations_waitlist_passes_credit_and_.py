@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 17:56:20.387927
+Create Date: 2026-11-26 18:00:29.882089
 """
 
 from __future__ import annotations
@@ -156,7 +156,8 @@ def upgrade() -> None:
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("price_estimate_fen", sa.Integer(), nullable=False),
         sa.Column("cancel_fee_fen", sa.Integer(), nullable=False),
-        sa.Column("fee_fen", sa.Integer(), nullable=True),
+        sa.Column("parking_fee_fen", sa.Integer(), nullable=True),
+        sa.Column("overstay_fee_fen", sa.Integer(), nullable=True),
         sa.Column("created_at", parkshare.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", parkshare.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("arrived_at", parkshare.db.UTCDateTime(timezone=True), nullable=True),

@@ -1,0 +1,133 @@
+"""HTTP edge of reservations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from parkshare.clock import parse_instant
+from parkshare.deps import ClockDep, DatabaseDep, PolicyDep, SessionDep, write
+from parkshare.errors import InvalidInput
+from parkshare.lots.repository import LotRepository
+from parkshare.lots.service import get_lot
+from parkshare.reservations import lifecycle, service
+from parkshare.reservations.model import Reservation
+from parkshare.reservations.repository import ReservationRepository
+from parkshare.reservations.schemas import (
+    GateMovement,
+    ReservationCreate,
+    ReservationRead,
+    WaitlistRead,
+)
+from parkshare.schedules.rules import SHANGHAI
+
+router = APIRouter(tags=["reservations"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Retrying with the same key returns the first answer, never a second booking",
+    ),
+]
+
+
+def _read(session: Session, reservation: Reservation) -> ReservationRead:
+    lot = LotRepository(session).get(reservation.lot_id, with_schedule=False)
+    return ReservationRead.of(reservation, lot.code if lot else "")
+
+
+@router.post(
+    "/reservations",
+    status_code=201,
+    response_model=ReservationRead | WaitlistRead,
+    responses={202: {"model": WaitlistRead, "description": "Full: waiting for a berth"}},
+)
+def create_reservation(
+    body: ReservationCreate,
+    database: DatabaseDep,
+    policy: PolicyDep,
+    clock: ClockDep,
+    idempotency_key: IdempotencyKey = None,
+) -> ReservationRead | JSONResponse:
+    request = service.ReservationRequest(
+        lot=body.lot,
+        plate=body.plate,
+        start=parse_instant(body.start, name="from"),
+        end=parse_instant(body.end, name="to"),
+        category=body.category,
+        waitlist=body.waitlist,
+    )
+
+    def work(session: Session) -> ReservationRead | WaitlistRead:
+        outcome = service.reserve(
+            session, request, idempotency_key=idempotency_key, policy=policy, clock=clock
+        )
+        if isinstance(outcome, Reservation):
+            return ReservationRead.of(outcome, body.lot)
+        return WaitlistRead.of(outcome, body.lot)
+
+    answer = write(database, work)
+    if isinstance(answer, WaitlistRead):
+        return JSONResponse(answer.model_dump(mode="json"), status_code=202)
+    return answer
+
+
+@router.get("/reservations/{ref}", response_model=ReservationRead)
+def get_reservation(session: SessionDep, ref: str) -> ReservationRead:
+    return _read(session, service.get_reservation(session, ref))
+
+
+@router.post("/reservations/{ref}/cancel", response_model=ReservationRead)
+def cancel_reservation(
+    ref: str, database: DatabaseDep, policy: PolicyDep, clock: ClockDep
+) -> ReservationRead:
+    def work(session: Session) -> ReservationRead:
+        return _read(session, service.cancel(session, ref, policy=policy, clock=clock))
+
+    return write(database, work)
+
+
+@router.get("/lots/{code}/reservations", response_model=list[ReservationRead])
+def lot_reservations(
+    session: SessionDep,
+    code: str,
+    day: Annotated[str, Query(alias="date", max_length=10, examples=["2022-06-24"])],
+) -> list[ReservationRead]:
+    """Reservations that touch the given local day (Asia/Shanghai)."""
+    lot = get_lot(session, code, with_schedule=False)
+    first = parse_instant(f"{day}T00:00:00", assume_tz=SHANGHAI, name="date")
+    rows = ReservationRepository(session).at_lot_on(lot.id, first, first + timedelta(days=1))
+    return [ReservationRead.of(r, code) for r in rows]
+
+
+@router.post("/lots/{code}/arrivals", response_model=ReservationRead)
+def record_arrival(
+    code: str, body: GateMovement, database: DatabaseDep, clock: ClockDep
+) -> ReservationRead:
+    at = parse_instant(body.at, name="at") if body.at else clock.now()
+
+    def work(session: Session) -> ReservationRead:
+        return ReservationRead.of(lifecycle.arrive(session, code, body.plate, at), code)
+
+    return write(database, work)
+
+
+@router.post("/lots/{code}/departures", response_model=ReservationRead)
+def record_departure(
+    code: str, body: GateMovement, database: DatabaseDep, policy: PolicyDep, clock: ClockDep
+) -> ReservationRead:
+    at = parse_instant(body.at, name="at") if body.at else clock.now()
+    if at > clock.now() + timedelta(minutes=5):
+        raise InvalidInput("A departure cannot be recorded in the future.", field="at")
+
+    def work(session: Session) -> ReservationRead:
+        left = lifecycle.depart(session, code, body.plate, at, policy=policy, clock=clock)
+        return ReservationRead.of(left, code)
+
+    return write(database, work)
