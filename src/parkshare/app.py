@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from parkshare import web
 from parkshare.availability.api import router as availability_router
-from parkshare.clock import Clock, SystemClock
+from parkshare.clock import Clock
 from parkshare.config import Settings, get_settings
 from parkshare.credit.api import router as credit_router
 from parkshare.db import Database
@@ -51,7 +51,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.clock = clock or SystemClock()
+    app.state.clock = clock or settings.clock()
     routers = (
         lots_router,
         availability_router,

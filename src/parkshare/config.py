@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from parkshare.clock import Clock, FixedClock, SystemClock
 
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'parkshare.db'}"
 
@@ -27,7 +29,10 @@ class Settings(BaseSettings):
     # Least notice (minutes) an operator must give before a non-emergency suspension starts.
     suspension_min_notice_minutes: int = Field(default=120, ge=0)
 
-    # Reservations (see parkshare.reservations.policy).
+    # Freeze the clock at this instant (demos replaying 2022, tests); never in production.
+    now: datetime | None = None
+
+    # Reservations and the rules of sharing (see Policy below).
     booking_horizon_days: int = Field(default=14, ge=1, le=90)
     free_cancel_minutes: int = Field(default=60, ge=0)
     late_cancel_fee_fen: int | None = Field(default=500, ge=0)  # None: late cancels refused
@@ -53,6 +58,17 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("PARKSHARE_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value
+
+    @model_validator(mode="after")
+    def _no_frozen_clock_in_production(self) -> Settings:
+        if self.environment == "production" and self.now is not None:
+            raise ValueError("PARKSHARE_NOW freezes the clock: not allowed in production")
+        if self.now is not None and self.now.tzinfo is None:
+            raise ValueError("PARKSHARE_NOW needs an offset, e.g. 2022-06-24T09:00+08:00")
+        return self
+
+    def clock(self) -> Clock:
+        return FixedClock(self.now) if self.now is not None else SystemClock()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,34 +1,34 @@
-"""The ``parkshare`` command: wires commands to services, nothing else.
-
-Every command that prints data takes ``--format json`` and prints the same shapes as the
-HTTP API. Errors print ``error [code]: message`` and exit with status 1.
-"""
+"""Commands of the registry: the demo, serving, car parks, availability, calendar, reports."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from pydantic import BaseModel
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from parkshare.availability.schemas import AvailabilityRead
 from parkshare.availability.service import lot_availability
 from parkshare.calendar import DayType
-from parkshare.clock import SystemClock, parse_instant
-from parkshare.config import Settings, get_settings
+from parkshare.cli.common import (
+    Format,
+    FormatOption,
+    app,
+    calendar_app,
+    console,
+    fail,
+    local_instant,
+    lots_app,
+    print_json,
+    report_app,
+    unit_of_work,
+)
+from parkshare.config import get_settings
 from parkshare.db import Database
 from parkshare.demo import westcoast
-from parkshare.errors import ParkshareError
 from parkshare.lots import service as lots
 from parkshare.lots.model import LotKind, LotStatus
 from parkshare.lots.schemas import LotDetail, LotRead
@@ -36,58 +36,6 @@ from parkshare.reports.schemas import TargetsReportRead
 from parkshare.reports.service import targets_report
 from parkshare.schedules import service as schedules
 from parkshare.schedules.rules import BerthCategory
-
-app = typer.Typer(help="parkshare: off-peak shared parking (错时共享停车).", no_args_is_help=True)
-lots_app = typer.Typer(help="Car parks in the registry.", no_args_is_help=True)
-report_app = typer.Typer(help="Reports for the city.", no_args_is_help=True)
-calendar_app = typer.Typer(help="The official calendar and its overrides.", no_args_is_help=True)
-app.add_typer(lots_app, name="lots")
-app.add_typer(report_app, name="report")
-app.add_typer(calendar_app, name="calendar")
-
-console = Console()
-
-
-class Format(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
-
-FormatOption = Annotated[Format, typer.Option("--format", help="table (default) or json")]
-
-
-def _fail(code: str, message: str) -> typer.Exit:
-    Console(stderr=True).print(
-        f"[bold red]error[/] {escape(f'[{code}]: {message}')}", highlight=False
-    )
-    return typer.Exit(1)
-
-
-@contextmanager
-def _unit_of_work(*, write: bool = False) -> Iterator[tuple[Session, Settings]]:
-    """Open the configured database (migrated), one transaction, errors made readable."""
-    try:
-        settings = get_settings()
-    except ValueError as exc:
-        raise _fail("invalid_configuration", str(exc)) from None
-    database = Database(settings.database_url)
-    try:
-        database.migrate()
-        with database.session(write=write) as session:
-            yield session, settings
-    except ParkshareError as exc:
-        raise _fail(exc.code, exc.message) from None
-    finally:
-        database.dispose()
-
-
-def _print_json(model: BaseModel | list[Any]) -> None:
-    data: Any
-    if isinstance(model, BaseModel):
-        data = model.model_dump(mode="json")
-    else:
-        data = [item.model_dump(mode="json") for item in model]
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 @app.command()
@@ -105,7 +53,7 @@ def demo(
             if westcoast.is_built(session):
                 console.print("The demo database is already built (use --rebuild to start over).")
                 return
-            summary = westcoast.build(session, clock=SystemClock())
+            summary = westcoast.build(session, clock=settings.clock())
         console.print(
             f"Built the West Coast demo: {summary.lots} car parks, "
             f"{summary.shared_berths:,} shared berths."
@@ -137,11 +85,11 @@ def lots_list(
     format: FormatOption = Format.TABLE,
 ) -> None:
     """List car parks."""
-    with _unit_of_work() as (session, _):
+    with unit_of_work() as (session, _):
         page = lots.list_lots(session, kind=kind, area=area, status=status, limit=lots.MAX_PAGE)
         items = [LotRead.of(lot) for lot in page.items]
     if format is Format.JSON:
-        _print_json(items)
+        print_json(items)
         return
     table = Table("code", "name", "kind", "area", "shared", "total", "status")
     for item in items:
@@ -161,10 +109,10 @@ def lots_list(
 @lots_app.command("show")
 def lots_show(code: str, format: FormatOption = Format.TABLE) -> None:
     """Show one car park with its sharing schedule."""
-    with _unit_of_work() as (session, _):
+    with unit_of_work() as (session, _):
         detail = LotDetail.of(lots.get_lot(session, code))
     if format is Format.JSON:
-        _print_json(detail)
+        print_json(detail)
         return
     console.print(f"[bold]{detail.code}[/] {detail.name} ({detail.name_en})")
     console.print(f"{detail.kind} · {detail.use} · {detail.area} · {detail.address}")
@@ -189,15 +137,15 @@ def lots_suspend(
     emergency: Annotated[bool, typer.Option(help="skip the notice period")] = False,
 ) -> None:
     """Suspend sharing at a car park for a period (an event, an emergency)."""
-    with _unit_of_work(write=True) as (session, settings):
+    with unit_of_work(write=True) as (session, settings):
         row = schedules.suspend(
             lots.get_lot(session, code),
-            start=parse_instant(start, assume_tz=settings.tz, name="--from"),
-            resume=parse_instant(resume, assume_tz=settings.tz, name="--until"),
+            start=local_instant(start, settings, "--from"),
+            resume=local_instant(resume, settings, "--until"),
             reason=reason,
             emergency=emergency,
             min_notice=timedelta(minutes=settings.suspension_min_notice_minutes),
-            clock=SystemClock(),
+            clock=settings.clock(),
         )
         console.print(f"Sharing at {code} suspended from {row.start:%Y-%m-%d %H:%M} UTC.")
 
@@ -211,18 +159,18 @@ def availability(
     format: FormatOption = Format.TABLE,
 ) -> None:
     """Free shared berths at a car park over [from, to), with its must-leave-by time."""
-    with _unit_of_work() as (session, settings):
+    with unit_of_work() as (session, settings):
         answer = lot_availability(
             session,
             code,
-            parse_instant(start, assume_tz=settings.tz, name="--from"),
-            parse_instant(end, assume_tz=settings.tz, name="--to"),
+            local_instant(start, settings, "--from"),
+            local_instant(end, settings, "--to"),
             category=category,
             horizon_days=settings.window_horizon_days,
         )
         result = AvailabilityRead.of(code, answer)
     if format is Format.JSON:
-        _print_json(result)
+        print_json(result)
         return
     if result.servable:
         leave = f"{result.must_leave_by:%Y-%m-%d %H:%M}" if result.must_leave_by else "open-ended"
@@ -236,10 +184,10 @@ def report_targets(
     year: Annotated[int, typer.Option(min=2000, max=2100)], format: FormatOption = Format.TABLE
 ) -> None:
     """Openings in a year against the city's targets, by group."""
-    with _unit_of_work() as (session, _):
+    with unit_of_work() as (session, _):
         report = TargetsReportRead.of(targets_report(session, year))
     if format is Format.JSON:
-        _print_json(report)
+        print_json(report)
         return
     table = Table("group", "car parks", "berths", "berth target", "completion", title=f"{year}")
     for row in report.rows:
@@ -258,7 +206,7 @@ def calendar_show(
 ) -> None:
     """Day types from a date on (official calendar plus overrides)."""
     first = _parse_date(start)
-    with _unit_of_work() as (session, _):
+    with unit_of_work() as (session, _):
         calendar = schedules.calendar(session)
         rows = [(first + timedelta(days=n)) for n in range(days)]
         types = [(day, calendar.day_type(day)) for day in rows]
@@ -280,8 +228,10 @@ def calendar_override(
     note: Annotated[str, typer.Option(help="why")] = "",
 ) -> None:
     """Set the day type of one date over the official calendar."""
-    with _unit_of_work(write=True) as (session, _):
-        schedules.override_day(session, _parse_date(day), day_type, note=note, clock=SystemClock())
+    with unit_of_work(write=True) as (session, settings):
+        schedules.override_day(
+            session, _parse_date(day), day_type, note=note, clock=settings.clock()
+        )
     console.print(f"{day} is now a {day_type}.")
 
 
@@ -289,4 +239,4 @@ def _parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise _fail("invalid_date", f"{text!r} is not a date such as 2022-10-01.") from None
+        raise fail("invalid_date", f"{text!r} is not a date such as 2022-10-01.") from None
