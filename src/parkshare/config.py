@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # Least notice (minutes) an operator must give before a non-emergency suspension starts.
     suspension_min_notice_minutes: int = Field(default=120, ge=0)
 
+    # Where queued notifications go: a webhook URL, or the log when unset.
+    notify_webhook_url: str | None = None
+
     # Freeze the clock at this instant (demos replaying 2022, tests); never in production.
     now: datetime | None = None
 

@@ -28,7 +28,7 @@ from parkshare.outbox.model import OutboxMessage
 from parkshare.plates import InvalidPlate
 from parkshare.reservations import lifecycle
 from parkshare.reservations.model import Reservation, ReservationStatus, WaitlistEntry
-from parkshare.reservations.service import ReservationRequest, cancel, reserve
+from parkshare.reservations.service import ReservationRequest, cancel, reserve, suspend_sharing
 from tests.factories import make_lot
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -258,3 +258,38 @@ def test_two_overstays_bar_the_plate(database: Database, clock: FixedClock, lot:
         assert CreditRepository(session).uncorrected_count("鲁B00001") == 2
     with pytest.raises(Barred):
         book(database, clock, PLATES[0], (at(2022, 6, 30, 19), at(2022, 6, 30, 21)))
+
+
+def test_a_suspension_tells_every_reservation_it_hits(
+    database: Database, clock: FixedClock, lot: str
+) -> None:
+    policy = Policy(max_cancellations_per_month=1)
+    waiting = book(database, clock, PLATES[0], (at(2022, 6, 25, 9), at(2022, 6, 25, 12)))
+    inside = book(database, clock, PLATES[1], (at(2022, 6, 24, 19), at(2022, 6, 25, 20)))
+    with database.session(write=True) as session:
+        lifecycle.arrive(session, "L", PLATES[1], at(2022, 6, 24, 19))
+    clock.set(at(2022, 6, 25, 7))
+    with database.session(write=True) as session:
+        _, hit = suspend_sharing(
+            session,
+            "L",
+            start=at(2022, 6, 25, 10),
+            resume=at(2022, 6, 25, 18),
+            reason="消防演练 fire drill",
+            emergency=False,
+            min_notice=timedelta(hours=2),
+            clock=clock,
+        )
+    assert {r.ref for r in hit} == {waiting.ref, inside.ref}
+    with database.session() as session:
+        cancelled = session.query(Reservation).filter_by(ref=waiting.ref).one()
+        kept = session.query(Reservation).filter_by(ref=inside.ref).one()
+        notices = session.query(OutboxMessage).filter_by(topic="reservation.suspended").count()
+    assert cancelled.status is ReservationStatus.CANCELLED and cancelled.cancel_fee_fen == 0
+    assert kept.must_leave_by == kept.end == at(2022, 6, 25, 10)
+    assert notices == 2
+    # an operator's cancellation is not held against the driver's monthly cap
+    again = book(
+        database, clock, PLATES[0], (at(2022, 6, 25, 19), at(2022, 6, 25, 21)), policy=policy
+    )
+    assert isinstance(again, Reservation)

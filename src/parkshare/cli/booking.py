@@ -215,7 +215,10 @@ def fees_statement(
 
 @outbox_app.command("deliver")
 def outbox_deliver() -> None:
-    """Send due notifications (reminders, waitlist bookings, passes) through the log channel."""
+    """Send due notifications (reminders, waitlist bookings, passes, suspensions) to
+    PARKSHARE_NOTIFY_WEBHOOK_URL, or to the log when it is unset."""
     with unit_of_work(write=True) as (session, settings):
-        sent = outbox.deliver_due(session, channel=outbox.log_channel, clock=settings.clock())
+        url = settings.notify_webhook_url
+        channel = outbox.webhook_channel(url) if url else outbox.log_channel
+        sent = outbox.deliver_due(session, channel=channel, clock=settings.clock())
     console.print(f"delivered {sent} messages")

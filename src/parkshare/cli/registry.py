@@ -34,6 +34,7 @@ from parkshare.lots.model import LotKind, LotStatus
 from parkshare.lots.schemas import LotDetail, LotRead
 from parkshare.reports.schemas import TargetsReportRead
 from parkshare.reports.service import targets_report
+from parkshare.reservations import service as reservations
 from parkshare.schedules import service as schedules
 from parkshare.schedules.rules import BerthCategory
 
@@ -138,8 +139,9 @@ def lots_suspend(
 ) -> None:
     """Suspend sharing at a car park for a period (an event, an emergency)."""
     with unit_of_work(write=True) as (session, settings):
-        row = schedules.suspend(
-            lots.get_lot(session, code),
+        row, hit = reservations.suspend_sharing(
+            session,
+            code,
             start=local_instant(start, settings, "--from"),
             resume=local_instant(resume, settings, "--until"),
             reason=reason,
@@ -147,7 +149,10 @@ def lots_suspend(
             min_notice=timedelta(minutes=settings.suspension_min_notice_minutes),
             clock=settings.clock(),
         )
-        console.print(f"Sharing at {code} suspended from {row.start:%Y-%m-%d %H:%M} UTC.")
+        console.print(
+            f"Sharing at {code} suspended from {row.start:%Y-%m-%d %H:%M} UTC; "
+            f"{len(hit)} reservations told."
+        )
 
 
 @app.command()

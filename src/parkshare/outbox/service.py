@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -79,3 +80,19 @@ def deliver_due(session: Session, *, channel: Channel, clock: Clock, limit: int 
 def log_channel(message: OutboxMessage) -> None:
     """The channel of the first release: a log line (payloads carry masked plates only)."""
     log.info("notify %s %s", message.topic, message.payload)
+
+
+def webhook_channel(url: str, *, timeout: float = 5.0) -> Channel:
+    """POST each message as JSON to ``url``; any answer but 2xx is a failure to retry."""
+
+    def send(message: OutboxMessage) -> None:
+        body = {
+            "id": message.id,
+            "topic": message.topic,
+            "payload": message.payload,
+            "due_at": message.due_at.isoformat(),
+        }
+        headers = {"Idempotency-Key": message.dedupe_key}  # receivers can drop repeats
+        httpx.post(url, json=body, headers=headers, timeout=timeout).raise_for_status()
+
+    return send

@@ -54,6 +54,8 @@ class Reservation(Base):
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     departed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "driver", or "operator" when a suspension of sharing hit it (not held against the driver)
+    cancelled_by: Mapped[str | None] = mapped_column(String(20))
 
     lot: Mapped[Lot] = relationship(lazy="raise")
 

@@ -52,7 +52,10 @@ class ReservationRepository(Repository):
     ) -> int:
         column = getattr(Reservation, field)
         statement = select(func.count()).where(
-            Reservation.plate == plate, Reservation.status == status, column >= since
+            Reservation.plate == plate,
+            Reservation.status == status,
+            column >= since,
+            Reservation.cancelled_by.is_distinct_from("operator"),
         )
         return self.session.scalar(statement) or 0
 

@@ -37,6 +37,8 @@ from parkshare.plates import mask_plate, parse_plate
 from parkshare.reservations import waitlist
 from parkshare.reservations.model import Reservation, ReservationStatus, WaitlistEntry
 from parkshare.reservations.repository import ReservationRepository
+from parkshare.schedules import service as schedules
+from parkshare.schedules.model import SuspensionRow
 from parkshare.schedules.rules import SHANGHAI, BerthCategory
 
 CLOCK_SKEW = timedelta(minutes=5)  # a start this far in the past still counts as "now"
@@ -221,14 +223,75 @@ def cancel(session: Session, ref: str, *, policy: Policy, clock: Clock) -> Reser
                 f"Cancellations close {policy.free_cancel_before} before the start."
             )
         fee = policy.late_cancel_fee_fen
-    reservation.status = ReservationStatus.CANCELLED
-    reservation.cancelled_at = now
-    reservation.cancel_fee_fen = fee
-    reservation.updated_at = now
-    outbox.cancel(session, f"reminder:{reservation.ref}", clock=clock)
+    _cancelled(session, reservation, by="driver", fee=fee, clock=clock)
     session.flush()
     waitlist.offer_freed_berths(session, reservation.lot_id, policy=policy, clock=clock)
     return reservation
+
+
+def _cancelled(
+    session: Session, reservation: Reservation, *, by: str, fee: int, clock: Clock
+) -> None:
+    now = clock.now()
+    reservation.status = ReservationStatus.CANCELLED
+    reservation.cancelled_at = now
+    reservation.cancelled_by = by
+    reservation.cancel_fee_fen = fee
+    reservation.updated_at = now
+    outbox.cancel(session, f"reminder:{reservation.ref}", clock=clock)
+
+
+def suspend_sharing(
+    session: Session,
+    lot_code: str,
+    *,
+    start: datetime,
+    resume: datetime,
+    reason: str,
+    emergency: bool,
+    min_notice: timedelta,
+    clock: Clock,
+) -> tuple[SuspensionRow, list[Reservation]]:
+    """Suspend sharing at a car park and tell every reservation it hits at once: bookings
+    not yet started are cancelled free of charge (not held against the driver); cars already
+    inside must leave by the start of the suspension."""
+    lot = get_lot(session, lot_code)
+    LotRepository(session).lock(lot.id)
+    row = schedules.suspend(
+        lot,
+        start=start,
+        resume=resume,
+        reason=reason,
+        emergency=emergency,
+        min_notice=min_notice,
+        clock=clock,
+    )
+    hit = ReservationRepository(session).holding(lot.id, start, resume)
+    for reservation in hit:
+        if reservation.status is ReservationStatus.BOOKED:
+            _cancelled(session, reservation, by="operator", fee=0, clock=clock)
+        else:  # the car is inside: its stay now ends when the suspension starts
+            leave_by = min(reservation.must_leave_by, max(start, clock.now()))
+            reservation.must_leave_by = leave_by
+            reservation.end = min(reservation.end, leave_by)
+        outbox.enqueue(
+            session,
+            topic="reservation.suspended",
+            key=f"suspended:{reservation.ref}:{row.start.isoformat()}",
+            payload={
+                "reservation": reservation.ref,
+                "lot": lot.code,
+                "plate": mask_plate(reservation.plate),
+                "status": str(reservation.status),
+                "from": start.astimezone(SHANGHAI).isoformat(),
+                "resume": resume.astimezone(SHANGHAI).isoformat(),
+                "reason": row.reason,
+            },
+            due_at=clock.now(),
+            clock=clock,
+        )
+    session.flush()
+    return row, hit
 
 
 def _replay(repository: ReservationRepository, key: str, fingerprint: str) -> Reservation | None:

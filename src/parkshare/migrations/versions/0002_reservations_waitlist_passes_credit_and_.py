@@ -163,6 +163,7 @@ def upgrade() -> None:
         sa.Column("arrived_at", parkshare.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("departed_at", parkshare.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("cancelled_at", parkshare.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_by", sa.String(length=20), nullable=True),
         sa.CheckConstraint('"end" > start', name=op.f("ck_reservations_ends_after_start")),
         sa.CheckConstraint('must_leave_by >= "end"', name=op.f("ck_reservations_inside_window")),
         sa.ForeignKeyConstraint(["lot_id"], ["lots.id"], name=op.f("fk_reservations_lot_id_lots")),
