@@ -194,3 +194,14 @@ def test_tariff_with_a_billing_unit_outside_1_minute_to_24_hours_is_invalid(unit
 def test_tariff_with_a_negative_daily_cap_is_invalid() -> None:
     with pytest.raises(InvalidInput, match="cap"):
         Tariff(DAY_AND_NIGHT, daily_cap_fen=-1)
+
+
+def test_pass_holder_pays_nothing_inside_the_pass_windows() -> None:
+    tariff = Tariff(rates=(RatePeriod(time(0), 100),), free_minutes=0)
+    sh = SHANGHAI
+    entry = datetime(2022, 7, 5, 17, 0, tzinfo=sh)
+    window = (datetime(2022, 7, 5, 18, 0, tzinfo=sh), datetime(2022, 7, 6, 7, 30, tzinfo=sh))
+    # 17:00–18:00 before the window and 07:30–09:00 after it are charged: 1 h + 2 started hours
+    assert tariff.fee_outside(entry, datetime(2022, 7, 6, 9, 0, tzinfo=sh), [window]) == 300
+    assert tariff.fee_outside(window[0], window[1], [window]) == 0
+    assert tariff.fee_outside(entry, window[0], []) == tariff.fee(entry, window[0])

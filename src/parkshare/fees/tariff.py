@@ -8,6 +8,7 @@ longer stays are charged from the first minute.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -75,6 +76,26 @@ class Tariff:
             total += min(day_fee, self.daily_cap_fen) if self.daily_cap_fen is not None else day_fee
             day_start = day_end
         return total
+
+    def fee_outside(
+        self, entry: datetime, exit: datetime, free: Sequence[tuple[datetime, datetime]]
+    ) -> int:
+        """What a stay costs when the spans in ``free`` cost nothing (a pass holder inside
+        the windows of the pass): each stretch of the stay outside them is charged alone."""
+        require_aware(entry, exit)
+        stretches = [(entry, exit)]
+        for free_start, free_end in sorted(free):
+            kept = []
+            for start, end in stretches:
+                if free_end <= start or end <= free_start:
+                    kept.append((start, end))
+                    continue
+                if start < free_start:
+                    kept.append((start, free_start))
+                if free_end < end:
+                    kept.append((free_end, end))
+            stretches = kept
+        return sum(self.fee(start, end) for start, end in stretches)
 
 
 def overstay_surcharge(due: datetime, exit: datetime, *, fen_per_hour: int) -> int:
