@@ -11,7 +11,6 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from parkshare.clock import Clock
@@ -19,6 +18,7 @@ from parkshare.demo.sites import Site, SiteKind, Use, west_coast_sites
 from parkshare.fees.service import tariff_row
 from parkshare.fees.tariff import RatePeriod, Tariff
 from parkshare.lots.model import Lot, LotBerths, LotKind, LotStatus, Operator
+from parkshare.lots.repository import LotRepository
 from parkshare.reports.model import Target
 from parkshare.schedules import presets
 from parkshare.schedules.rules import BerthCategory, Berths, QuietHours, SharingRule
@@ -40,7 +40,7 @@ class DemoSummary:
 
 
 def is_built(session: Session) -> bool:
-    return bool(session.scalar(select(func.count()).select_from(Lot)))
+    return LotRepository(session).count() > 0
 
 
 def build(session: Session, *, clock: Clock) -> DemoSummary:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
@@ -48,6 +48,9 @@ class LotRepository(Repository):
 
     def all_with_rules(self) -> list[Lot]:
         return list(self.session.scalars(select(Lot).options(*_lot_loads(with_schedule=True))))
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(Lot)) or 0
 
     def operator_by_name(self, name: str) -> Operator | None:
         return self.session.scalars(select(Operator).where(Operator.name == name)).one_or_none()

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parkshare.clock import Clock
 from parkshare.outbox.model import OutboxMessage
+from parkshare.outbox.repository import OutboxRepository
 
 log = logging.getLogger("parkshare.outbox")
 
@@ -29,7 +29,7 @@ def enqueue(
     clock: Clock,
 ) -> OutboxMessage:
     """Queue a message once per ``key`` (a second call with the same key returns the first)."""
-    existing = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).first()
+    existing = OutboxRepository(session).by_key(key)
     if existing is not None:
         return existing
     message = OutboxMessage(
@@ -41,30 +41,15 @@ def enqueue(
 
 def cancel(session: Session, key: str, *, clock: Clock) -> None:
     """Withdraw a queued message that has not been sent (e.g. the reminder of a cancellation)."""
-    message = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).first()
+    message = OutboxRepository(session).by_key(key)
     if message is not None and message.sent_at is None:
         message.cancelled_at = clock.now()
-
-
-def due(session: Session, *, clock: Clock, limit: int = 100) -> list[OutboxMessage]:
-    statement = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.cancelled_at.is_(None),
-            OutboxMessage.due_at <= clock.now(),
-        )
-        .order_by(OutboxMessage.due_at, OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list(session.scalars(statement))
 
 
 def deliver_due(session: Session, *, channel: Channel, clock: Clock, limit: int = 100) -> int:
     """Send due messages through ``channel``; a failure is recorded and retried next time."""
     sent = 0
-    for message in due(session, clock=clock, limit=limit):
+    for message in OutboxRepository(session).due(clock.now(), limit=limit):
         message.attempts += 1
         try:
             channel(message)
