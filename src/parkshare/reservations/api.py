@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from parkshare.clock import parse_instant
+from parkshare.clock import Clock, parse_instant
 from parkshare.deps import ClockDep, DatabaseDep, PolicyDep, SessionDep, write
 from parkshare.errors import InvalidInput
 from parkshare.lots.repository import LotRepository
@@ -35,6 +35,13 @@ IdempotencyKey = Annotated[
         description="Retrying with the same key returns the first answer, never a second booking",
     ),
 ]
+
+
+def _movement_time(body: GateMovement, clock: Clock) -> datetime:
+    at = parse_instant(body.at, name="at") if body.at else clock.now()
+    if at > clock.now() + timedelta(minutes=5):
+        raise InvalidInput("A movement cannot be recorded in the future.", field="at")
+    return at
 
 
 def _read(session: Session, reservation: Reservation) -> ReservationRead:
@@ -110,7 +117,7 @@ def lot_reservations(
 def record_arrival(
     code: str, body: GateMovement, database: DatabaseDep, clock: ClockDep
 ) -> ReservationRead:
-    at = parse_instant(body.at, name="at") if body.at else clock.now()
+    at = _movement_time(body, clock)
 
     def work(session: Session) -> ReservationRead:
         return ReservationRead.of(lifecycle.arrive(session, code, body.plate, at), code)
@@ -122,9 +129,7 @@ def record_arrival(
 def record_departure(
     code: str, body: GateMovement, database: DatabaseDep, policy: PolicyDep, clock: ClockDep
 ) -> ReservationRead:
-    at = parse_instant(body.at, name="at") if body.at else clock.now()
-    if at > clock.now() + timedelta(minutes=5):
-        raise InvalidInput("A departure cannot be recorded in the future.", field="at")
+    at = _movement_time(body, clock)
 
     def work(session: Session) -> ReservationRead:
         left = lifecycle.depart(session, code, body.plate, at, policy=policy, clock=clock)

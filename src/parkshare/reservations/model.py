@@ -90,6 +90,8 @@ class WaitlistEntry(Base):
     start: Mapped[datetime] = mapped_column(UTCDateTime())
     end: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[WaitlistStatus] = mapped_column(str_enum(WaitlistStatus, "waitlist_status"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
     reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -25,6 +25,10 @@ class ReservationRepository(Repository):
         statement = select(Reservation).where(Reservation.idempotency_key == key)
         return self.session.scalars(statement).one_or_none()
 
+    def waiting_by_idempotency_key(self, key: str) -> WaitlistEntry | None:
+        statement = select(WaitlistEntry).where(WaitlistEntry.idempotency_key == key)
+        return self.session.scalars(statement).one_or_none()
+
     def holding(
         self, lot_id: int, start: datetime | None, end: datetime | None
     ) -> list[Reservation]:

@@ -122,7 +122,15 @@ def reserve(
     if answer.free < 1:
         if request.waitlist:
             return waitlist.join(
-                session, lot, plate, request.category, request.start, request.end, clock=clock
+                session,
+                lot,
+                plate,
+                request.category,
+                request.start,
+                request.end,
+                fingerprint=fingerprint,
+                idempotency_key=idempotency_key,
+                clock=clock,
             )
         raise NoCapacity(
             f"Car park {lot.code} has no free {request.category} berth for the whole interval.",
@@ -294,8 +302,13 @@ def suspend_sharing(
     return row, hit
 
 
-def _replay(repository: ReservationRepository, key: str, fingerprint: str) -> Reservation | None:
-    earlier = repository.by_idempotency_key(key)
+def _replay(
+    repository: ReservationRepository, key: str, fingerprint: str
+) -> Reservation | WaitlistEntry | None:
+    """The first answer given to this key: a reservation, or a place on the waitlist."""
+    earlier: Reservation | WaitlistEntry | None = repository.by_idempotency_key(key)
+    if earlier is None:
+        earlier = repository.waiting_by_idempotency_key(key)
     if earlier is not None and earlier.request_hash != fingerprint:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was used for a different request; use a new key."

@@ -29,6 +29,8 @@ def join(
     start: datetime,
     end: datetime,
     *,
+    fingerprint: str,
+    idempotency_key: str | None,
     clock: Clock,
 ) -> WaitlistEntry:
     from parkshare.reservations.service import new_ref
@@ -41,6 +43,8 @@ def join(
         start=start,
         end=end,
         status=WaitlistStatus.WAITING,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
         created_at=clock.now(),
     )
     session.add(entry)

@@ -227,6 +227,8 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
+        sa.Column("idempotency_key", sa.String(length=200), nullable=True),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("reservation_id", sa.Integer(), nullable=True),
         sa.Column("created_at", parkshare.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -237,6 +239,7 @@ def upgrade() -> None:
             ["reservations.id"],
             name=op.f("fk_waitlist_entries_reservation_id_reservations"),
         ),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_waitlist_entries_idempotency_key")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_waitlist_entries")),
         sa.UniqueConstraint("ref", name=op.f("uq_waitlist_entries_ref")),
     )
