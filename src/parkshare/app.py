@@ -20,6 +20,7 @@ from parkshare.credit.api import router as credit_router
 from parkshare.db import Database
 from parkshare.errors import ParkshareError
 from parkshare.fees.api import router as fees_router
+from parkshare.ingest.api import router as ingest_router
 from parkshare.lots.api import router as lots_router
 from parkshare.passes.api import router as passes_router
 from parkshare.reports.api import router as reports_router
@@ -59,6 +60,7 @@ def create_app(
         passes_router,
         credit_router,
         fees_router,
+        ingest_router,
         reports_router,
     )
     for router in routers:

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     # Least notice (minutes) an operator must give before a non-emergency suspension starts.
     suspension_min_notice_minutes: int = Field(default=120, ge=0)
 
+    # Networking: when live data counts as stale, then offline; how long raw gate events keep
+    # the full plate before it is erased (privacy).
+    live_stale_after_minutes: int = Field(default=10, ge=1)
+    live_offline_after_minutes: int = Field(default=60, ge=1)
+    plate_retention_days: int = Field(default=30, ge=1, le=3660)
+
     # Where queued notifications go: a webhook URL, or the log when unset.
     notify_webhook_url: str | None = None
 

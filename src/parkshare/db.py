@@ -19,7 +19,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, Table, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -132,3 +134,13 @@ def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(resources.files("parkshare") / "migrations"))
     return config
+
+
+def insert_if_new(session: Session, table: Table, values: dict[str, Any]) -> int | None:
+    """Insert a row unless it breaks a unique constraint (the inbox pattern); returns the new
+    row's id, or ``None`` for a duplicate. ``ON CONFLICT DO NOTHING`` on both databases."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    new_id: int | None = session.execute(statement).scalar_one_or_none()
+    return new_id

@@ -2,6 +2,13 @@
 
 from parkshare.credit.model import BlacklistEntry, Violation
 from parkshare.fees.model import TariffRate, TariffRow
+from parkshare.ingest.model import (
+    CountReport,
+    GateEvent,
+    IngestKey,
+    IngestKeyLot,
+    ParkingSession,
+)
 from parkshare.lots.model import Lot, LotBerths, Operator
 from parkshare.outbox.model import OutboxMessage
 from parkshare.passes.model import ParkingPass, PassApplication, PassOffer
@@ -18,11 +25,16 @@ from parkshare.schedules.model import (
 __all__ = [
     "BlacklistEntry",
     "CalendarOverride",
+    "CountReport",
+    "GateEvent",
+    "IngestKey",
+    "IngestKeyLot",
     "Lot",
     "LotBerths",
     "Operator",
     "OutboxMessage",
     "ParkingPass",
+    "ParkingSession",
     "PassApplication",
     "PassOffer",
     "Reservation",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -55,6 +55,18 @@ class PassRepository(Repository):
             PassApplication.month == month,
         )
         return self.session.scalars(statement).one_or_none()
+
+    def active_at_lot(self, lot_id: int, start: datetime, end: datetime) -> list[ParkingPass]:
+        """Passes of the months that [start, end) touches (a window may start the month before)."""
+        months = {date(start.year, start.month, 1), date(end.year, end.month, 1)}
+        previous = date(start.year - (start.month == 1), (start.month - 2) % 12 + 1, 1)
+        months.add(previous)
+        statement = select(ParkingPass).where(
+            ParkingPass.lot_id == lot_id,
+            ParkingPass.month.in_(sorted(months)),
+            ParkingPass.revoked_at.is_(None),
+        )
+        return list(self.session.scalars(statement))
 
     def passes_for_plate(self, plate: str) -> list[ParkingPass]:
         statement = select(ParkingPass).where(ParkingPass.plate == plate)

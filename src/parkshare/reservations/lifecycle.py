@@ -49,6 +49,22 @@ def arrive(session: Session, lot_code: str, plate: str, at: datetime) -> Reserva
     return reservation
 
 
+def reservation_for_entry(
+    session: Session, lot_id: int, plate: str, entered_at: datetime
+) -> Reservation | None:
+    """The reservation an entry belongs to: the one that already arrived at that moment, or
+    a booked one whose span (from a little before its start) holds it."""
+    statuses = (*ARRIVABLE, *INSIDE, ReservationStatus.COMPLETED)
+    mine = ReservationRepository(session).for_plate_at_lot(lot_id, plate, statuses)
+    arrived = [r for r in mine if r.arrived_at == entered_at]
+    if arrived:
+        return arrived[0]
+    booked = [
+        r for r in mine if r.status in ARRIVABLE and r.start - EARLY_ARRIVAL <= entered_at < r.end
+    ]
+    return booked[0] if booked else None
+
+
 def depart(
     session: Session, lot_code: str, plate: str, at: datetime, *, policy: Policy, clock: Clock
 ) -> Reservation:

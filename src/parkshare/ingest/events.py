@@ -1,0 +1,215 @@
+"""Ingesting gate events and free-berth counts: idempotent, item by item, late-proof.
+
+Events go into the inbox (unique on car park and event id, insert-if-new); for every plate an
+accepted event touches, that plate's parking sessions at the car park are paired again from
+all its events, and its reservation's arrival and departure follow."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from parkshare.clock import Clock
+from parkshare.config import Policy
+from parkshare.db import insert_if_new
+from parkshare.errors import ParkshareError
+from parkshare.fees.service import tariff_of
+from parkshare.ingest.keys import AuthorisedKey
+from parkshare.ingest.model import CountReport, GateEvent, ParkingSession, SessionStatus
+from parkshare.ingest.pairing import Movement, Pair, pair
+from parkshare.ingest.repository import IngestRepository
+from parkshare.ingest.schemas import BatchResult, CountIn, Rejection, parse_count, parse_event
+from parkshare.lots.model import Lot
+from parkshare.lots.repository import LotRepository
+from parkshare.plates import mask_plate
+from parkshare.reservations import lifecycle
+from parkshare.reservations.model import ReservationStatus
+
+FUTURE_TOLERANCE = timedelta(minutes=5)  # gate clocks drift; more than this is a bad clock
+
+
+def ingest_events(
+    session: Session,
+    key: AuthorisedKey,
+    items: Sequence[Any],
+    *,
+    policy: Policy,
+    clock: Clock,
+) -> BatchResult:
+    result = BatchResult()
+    touched: set[tuple[int, str]] = set()
+    now = clock.now()
+    for index, raw in enumerate(items):
+        event_id = raw.get("event_id") if isinstance(raw, dict) else None
+        try:
+            event = parse_event(raw)
+            lot_id = _in_scope(key, event.lot)
+            if event.at > now + FUTURE_TOLERANCE:
+                raise _Rejected("in_future", f"Event time {event.at.isoformat()} is in the future.")
+        except (ParkshareError, _Rejected) as refusal:
+            result.rejected.append(
+                Rejection(
+                    index, refusal.code, refusal.message, str(event_id)[:100] if event_id else None
+                )
+            )
+            continue
+        new_id = insert_if_new(
+            session,
+            GateEvent.__table__,  # type: ignore[arg-type]
+            {
+                "lot_id": lot_id,
+                "event_id": event.event_id,
+                "plate": event.plate,
+                "plate_masked": mask_plate(event.plate),
+                "direction": event.direction,
+                "at": event.at,
+                "gate": event.gate,
+                "received_at": now,
+                "key_id": key.id,
+            },
+        )
+        if new_id is None:
+            result.duplicates.append(event.event_id)
+            continue
+        result.accepted.append(event.event_id)
+        touched.add((lot_id, event.plate))
+    for lot_id, plate in sorted(touched):
+        rebuild_sessions(session, lot_id, plate, policy=policy, clock=clock)
+    return result
+
+
+class _Rejected(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _in_scope(key: AuthorisedKey, lot_code: str) -> int:
+    lot_id = key.lots.get(lot_code)
+    if lot_id is None:  # unknown and foreign car parks look the same: no probing
+        raise _Rejected("lot_not_in_scope", f"This key may not write for car park {lot_code!r}.")
+    return lot_id
+
+
+def rebuild_sessions(
+    session: Session, lot_id: int, plate: str, *, policy: Policy, clock: Clock
+) -> list[ParkingSession]:
+    """Pair all of a plate's events at a car park again, and follow its reservations."""
+    repository = IngestRepository(session)
+    events = repository.events_of(lot_id, plate)
+    pairs = pair(Movement(e.id, e.direction, e.at) for e in events)
+    lot = LotRepository(session).get(lot_id)
+    assert lot is not None
+    sessions = [_session_row(lot, plate, p) for p in pairs]
+    repository.replace_sessions(lot_id, plate, sessions)
+    session.flush()
+    for row, p in zip(sessions, pairs, strict=True):
+        _follow_reservation(session, lot, plate, row, p, policy=policy, clock=clock)
+    return sessions
+
+
+def _session_row(lot: Lot, plate: str, p: Pair) -> ParkingSession:
+    entered = p.entry.at if p.entry else None
+    exited = p.exit.at if p.exit else None
+    tariff = tariff_of(lot)
+    fee = tariff.fee(entered, exited) if tariff and entered and exited else None
+    return ParkingSession(
+        lot_id=lot.id,
+        plate=plate,
+        plate_masked=mask_plate(plate),
+        entered_at=entered,
+        exited_at=exited,
+        status=p.status,
+        entry_event_id=p.entry.id if p.entry else None,
+        exit_event_id=p.exit.id if p.exit else None,
+        fee_fen=fee,
+    )
+
+
+def _follow_reservation(
+    session: Session,
+    lot: Lot,
+    plate: str,
+    row: ParkingSession,
+    p: Pair,
+    *,
+    policy: Policy,
+    clock: Clock,
+) -> None:
+    """An entry arrives the plate's booked reservation; the matching exit completes it."""
+    if row.entered_at is None:
+        return
+    reservation = lifecycle.reservation_for_entry(session, lot.id, plate, row.entered_at)
+    if reservation is None:
+        return
+    row.reservation_id = reservation.id
+    if reservation.status is ReservationStatus.BOOKED:
+        lifecycle.arrive(session, lot.code, plate, row.entered_at)
+    if p.status is SessionStatus.CLOSED and row.exited_at is not None:
+        if reservation.status in lifecycle.INSIDE:
+            lifecycle.depart(session, lot.code, plate, row.exited_at, policy=policy, clock=clock)
+        row.fee_fen = reservation.fee_fen
+
+
+def ingest_counts(
+    session: Session, key: AuthorisedKey, items: Sequence[Any], *, clock: Clock
+) -> BatchResult:
+    """Store free-berth counts; impossible ones are kept but flagged, never trusted."""
+    result = BatchResult()
+    now = clock.now()
+    lots = LotRepository(session)
+    for index, raw in enumerate(items):
+        try:
+            count = parse_count(raw)
+            lot_id = _in_scope(key, count.lot)
+            if count.at > now + FUTURE_TOLERANCE:
+                raise _Rejected("in_future", f"Count time {count.at.isoformat()} is in the future.")
+        except (ParkshareError, _Rejected) as refusal:
+            result.rejected.append(Rejection(index, refusal.code, refusal.message))
+            continue
+        lot = lots.get(lot_id, with_schedule=False)
+        assert lot is not None
+        anomaly = count_anomaly(
+            count, lot.total_berths, IngestRepository(session).open_sessions(lot_id)
+        )
+        session.add(
+            CountReport(
+                lot_id=lot_id,
+                free=count.free,
+                total=count.total,
+                at=count.at,
+                received_at=now,
+                anomaly=anomaly,
+                key_id=key.id,
+            )
+        )
+        label = f"{count.lot}@{count.at.isoformat()}"
+        result.accepted.append(label)
+        if anomaly:
+            result.flagged.append(label)
+    session.flush()
+    return result
+
+
+def count_anomaly(count: CountIn, berths: int, occupied_by_events: int) -> str:
+    """Why a reported count cannot be true, or "" when it can."""
+    if count.free < 0:
+        return "negative free count"
+    if count.total is not None and count.free > count.total:
+        return f"free {count.free} exceeds the reported total of {count.total}"
+    if count.free > berths:
+        return f"free {count.free} exceeds the car park's {berths} berths"
+    tolerance = max(2, berths // 20)
+    looks_occupied = abs(count.free - occupied_by_events) <= tolerance
+    far_from_free = abs(count.free - (berths - occupied_by_events)) > 4 * tolerance
+    if occupied_by_events and looks_occupied and far_from_free:
+        return "free looks like the occupied count"
+    return ""
+
+
+def erase_old_plates(session: Session, *, retention: timedelta, now: datetime) -> int:
+    """Privacy: plates of events older than the retention period are erased."""
+    return IngestRepository(session).erase_plates_before(now - retention)
