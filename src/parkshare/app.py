@@ -21,6 +21,7 @@ from parkshare.db import Database
 from parkshare.errors import ParkshareError
 from parkshare.fees.api import router as fees_router
 from parkshare.ingest.api import router as ingest_router
+from parkshare.interop.api import router as interop_router
 from parkshare.lots.api import router as lots_router
 from parkshare.passes.api import router as passes_router
 from parkshare.reports.api import router as reports_router
@@ -61,6 +62,7 @@ def create_app(
         credit_router,
         fees_router,
         ingest_router,
+        interop_router,
         reports_router,
     )
     for router in routers:

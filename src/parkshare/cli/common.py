@@ -32,12 +32,16 @@ calendar_app = typer.Typer(help="The official calendar and its overrides.", no_a
 passes_app = typer.Typer(help="Monthly passes (包月).", no_args_is_help=True)
 fees_app = typer.Typer(help="Fees and statements.", no_args_is_help=True)
 outbox_app = typer.Typer(help="Queued notifications.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Networking: keys, MQTT, retention.", no_args_is_help=True)
+export_app = typer.Typer(help="Open-format exports for other platforms.", no_args_is_help=True)
 app.add_typer(lots_app, name="lots")
 app.add_typer(report_app, name="report")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(passes_app, name="passes")
 app.add_typer(fees_app, name="fees")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(export_app, name="export")
 
 console = Console()
 

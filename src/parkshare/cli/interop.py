@@ -1,0 +1,1 @@
+"""Commands: interop (filled in by its feature)."""

@@ -1,0 +1,1 @@
+"""Commands: mqtt (filled in by its feature)."""

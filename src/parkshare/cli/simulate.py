@@ -1,0 +1,1 @@
+"""Commands: simulate (filled in by its feature)."""
