@@ -72,8 +72,9 @@ def serve(
     import uvicorn
 
     from parkshare.app import create_app
+    from parkshare.logs import log_config
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port)
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_config=log_config())
 
 
 @lots_app.command("list")

@@ -1,0 +1,5 @@
+"""``python -m parkshare`` runs the command line."""
+
+from parkshare.cli import app
+
+app()
