@@ -116,3 +116,7 @@ class TooFarAhead(InvalidInput):
 
 class CancellationRefused(Conflict):
     code = "cancellation_refused"
+
+
+class LotNotInScope(Forbidden):
+    code = "lot_not_in_scope"

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from parkshare.deps import ClockDep, DatabaseDep, PolicyDep, SessionDep, SettingsDep, write
-from parkshare.errors import InvalidInput
+from parkshare.errors import InvalidInput, LotNotInScope
 from parkshare.ingest import events, keys
 from parkshare.ingest.live import Link, live_state
 from parkshare.ingest.model import IngestKey
@@ -161,7 +161,7 @@ def get_whitelist(
     def work(session: Session) -> WhitelistRead:
         key = keys.authenticate(session, _bearer(authorization), clock=clock)
         if code not in key.lots:
-            raise keys.Unauthorised(f"This key may not read car park {code!r}.")
+            raise LotNotInScope(f"This key may not read car park {code!r}.")
         listing = whitelist(session, get_lot(session, code), clock=clock)
         return WhitelistRead(
             lot=listing.lot,
