@@ -55,6 +55,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or settings.clock()
     routers = (
+        interop_router,  # before lots: /lots/export.xlsx is not a car park code
         lots_router,
         availability_router,
         reservations_router,
@@ -62,7 +63,6 @@ def create_app(
         credit_router,
         fees_router,
         ingest_router,
-        interop_router,
         reports_router,
     )
     for router in routers:

@@ -98,8 +98,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
-        self._readers = sessionmaker(self.engine, expire_on_commit=False)
-        self._writers = sessionmaker(writer, expire_on_commit=False)
+        # ``session.info["cache"]`` is one dict shared by every session of this database:
+        # per-process caches that are always checked against the database (lot profiles).
+        shared: dict[str, Any] = {"cache": {}}
+        self._readers = sessionmaker(self.engine, expire_on_commit=False, info=shared)
+        self._writers = sessionmaker(writer, expire_on_commit=False, info=shared)
 
     @property
     def dialect(self) -> str:

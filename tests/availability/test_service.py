@@ -13,7 +13,9 @@ from parkshare.db import Database
 from parkshare.errors import CalendarNotCovered, InvalidSchedule, LotNotFound
 from parkshare.lots.model import LotStatus
 from parkshare.lots.service import get_lot
+from parkshare.schedules import presets
 from parkshare.schedules import service as schedules
+from parkshare.schedules.rules import BerthCategory
 from tests.factories import make_lot
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -142,3 +144,20 @@ def test_suspension_without_notice_needs_an_emergency(
             clock=clock,
         )
         assert row.emergency
+
+
+def test_a_stored_schedule_can_be_replaced(database: Database, clock: FixedClock) -> None:
+    """Operators edit schedules: the new rules replace the old ones in one unit of work."""
+    with database.session(write=True) as session:
+        make_lot(session, clock=clock, code="L", shared_berths=8)
+    with database.session(write=True) as session:
+        lot = get_lot(session, "L")
+        version = lot.version
+        shared = {BerthCategory.ORDINARY: 3}
+        schedules.set_schedule(lot, presets.office(shared), None, clock=clock)
+    with database.session() as session:
+        lot = get_lot(session, "L")
+        assert lot.version == version + 1
+        answer = lot_availability(session, "L", at(2022, 6, 24, 19, 30), at(2022, 6, 25, 7, 45))
+    assert answer.servable and answer.free == 3
+    assert answer.must_leave_by == at(2022, 6, 27, 8)

@@ -271,3 +271,14 @@ def test_plates_are_erased_after_the_retention_period(
     assert rows["old"][0] is None and rows["old"][1].startswith("鲁B")
     assert rows["new"][0] == "鲁B12345"
     assert old_session.plate is None
+
+
+def test_a_resent_count_is_a_duplicate(
+    database: Database, clock: FixedClock, key: tuple[AuthorisedKey, str]
+) -> None:
+    authorised, _ = key
+    count = {"lot": "L", "free": 12, "at": at(2022, 6, 24, 8, 58).isoformat()}
+    for expected in (([1], []), ([], [1])):
+        with database.session(write=True) as session:
+            result = events.ingest_counts(session, authorised, [count], clock=clock)
+        assert (len(result.accepted), len(result.duplicates)) == tuple(len(x) for x in expected)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from parkshare.availability.rules import Availability, Commitment, Unservable, availability
 from parkshare.calendar import OfficialCalendar
 from parkshare.lots.model import Lot, LotStatus
+from parkshare.lots.profiles import LotProfile, profile_of
 from parkshare.lots.service import get_lot
 from parkshare.passes.repository import PassRepository
 from parkshare.passes.rules import month_of, window_kind
@@ -32,7 +33,7 @@ def lot_availability(
 
 def availability_at(
     session: Session,
-    lot: Lot,
+    lot: Lot | LotProfile,
     start: datetime,
     end: datetime,
     *,
@@ -40,14 +41,16 @@ def availability_at(
     horizon_days: int = 31,
     calendar: OfficialCalendar | None = None,
 ) -> Availability:
-    """The answer for a car park loaded with its schedule (inside the caller's transaction)."""
+    """The answer for a car park (loaded with its schedule, or its cached profile), inside the
+    caller's transaction."""
+    profile = lot if isinstance(lot, LotProfile) else profile_of(lot)
     calendar = calendar or schedules.calendar(session)
 
     def held(window: Window) -> list[Commitment]:
-        return commitments(session, lot, window, calendar, anchor=start)
+        return commitments(session, profile.id, window, calendar, anchor=start)
 
     answer = availability(
-        schedules.schedule_of(lot),
+        profile.schedule,
         calendar,
         held,
         start,
@@ -55,7 +58,7 @@ def availability_at(
         category=category,
         horizon_days=horizon_days,
     )
-    if lot.status is not LotStatus.ONLINE and answer.servable:
+    if profile.status is not LotStatus.ONLINE and answer.servable:
         return Availability(
             start=start,
             end=end,
@@ -71,16 +74,14 @@ def availability_at(
 
 
 def commitments(
-    session: Session, lot: Lot, window: Window, calendar: OfficialCalendar, *, anchor: datetime
+    session: Session, lot_id: int, window: Window, calendar: OfficialCalendar, *, anchor: datetime
 ) -> list[Commitment]:
     """Berths held in ``window``: reservations over their spans, passes over the whole window."""
-    held = [
-        Commitment(r.start, r.end, r.category)
-        for r in ReservationRepository(session).holding(lot.id, window.start, window.end)
-    ]
+    spans = ReservationRepository(session).holding_spans(lot_id, window.start, window.end)
+    held = [Commitment(start, end, category) for start, end, category in spans]
     kind = window_kind(window, calendar, anchor=anchor)
     month = month_of(window.start or anchor, anchor.tzinfo)
-    passes = PassRepository(session).active_count(lot.id, kind, month)
+    passes = PassRepository(session).active_count(lot_id, kind, month)
     if passes:
         # An open end lies beyond the search horizon: the pass holds through it.
         first = window.start or anchor - OPEN_END

@@ -175,18 +175,23 @@ def ingest_counts(
         anomaly = count_anomaly(
             count, lot.total_berths, IngestRepository(session).open_sessions(lot_id)
         )
-        session.add(
-            CountReport(
-                lot_id=lot_id,
-                free=count.free,
-                total=count.total,
-                at=count.at,
-                received_at=now,
-                anomaly=anomaly,
-                key_id=key.id,
-            )
+        new_id = insert_if_new(
+            session,
+            CountReport.__table__,  # type: ignore[arg-type]
+            {
+                "lot_id": lot_id,
+                "free": count.free,
+                "total": count.total,
+                "at": count.at,
+                "received_at": now,
+                "anomaly": anomaly,
+                "key_id": key.id,
+            },
         )
         label = f"{count.lot}@{count.at.isoformat()}"
+        if new_id is None:
+            result.duplicates.append(label)
+            continue
         result.accepted.append(label)
         if anomaly:
             result.flagged.append(label)

@@ -81,7 +81,8 @@ class CountReport(Base):
     anomaly: Mapped[str] = mapped_column(String(120), default="")  # why it is not trusted
     key_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_keys.id"))
 
-    __table_args__ = (Index("ix_count_reports_lot_at", "lot_id", "at"),)
+    # One count per car park and instant: a resent count is a duplicate, not a second row.
+    __table_args__ = (UniqueConstraint("lot_id", "at"),)
 
 
 class SessionStatus(StrEnum):

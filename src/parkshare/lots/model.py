@@ -62,6 +62,9 @@ class Lot(Base):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Bumped by every change to what decides availability (schedule, suspensions, status,
+    # berths, tariff): cached values of the car park are checked against it.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     operator: Mapped[Operator] = relationship(back_populates="lots", lazy="raise")
     berths: Mapped[list[LotBerths]] = relationship(

@@ -35,6 +35,12 @@ class LotRepository(Repository):
             statement = statement.where(Lot.status == status)
         return self.paginate(statement, limit=limit, offset=offset)
 
+    def lock_by_code(self, code: str) -> tuple[int, int] | None:
+        """Lock a car park's row (as ``lock``) and read its id and version."""
+        statement = select(Lot.id, Lot.version).where(Lot.code == code).with_for_update()
+        row = self.session.execute(statement).one_or_none()
+        return (row[0], row[1]) if row is not None else None
+
     def get(self, lot_id: int, *, with_schedule: bool = True) -> Lot | None:
         statement = select(Lot).where(Lot.id == lot_id).options(*_lot_loads(with_schedule))
         return self.session.scalars(statement).one_or_none()

@@ -27,9 +27,11 @@ def enqueue(
     payload: dict[str, Any],
     due_at: datetime,
     clock: Clock,
+    fresh_key: bool = False,
 ) -> OutboxMessage:
-    """Queue a message once per ``key`` (a second call with the same key returns the first)."""
-    existing = OutboxRepository(session).by_key(key)
+    """Queue a message once per ``key`` (a second call with the same key returns the first).
+    ``fresh_key``: the caller knows the key is new (it names a row created just now)."""
+    existing = None if fresh_key else OutboxRepository(session).by_key(key)
     if existing is not None:
         return existing
     message = OutboxMessage(

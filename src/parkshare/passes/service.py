@@ -236,7 +236,7 @@ def _headroom(
             continue  # it belongs to the month before
         start = window.start or anchor
         end = window.end or piece.end or following
-        held = commitments(session, lot, window, calendar, anchor=anchor)
+        held = commitments(session, lot.id, window, calendar, anchor=anchor)
         free = least_free(window, held, BerthCategory.ORDINARY, start, end)
         least = free if least is None else min(least, free)
     return max(0, least or 0)

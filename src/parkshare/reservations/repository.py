@@ -15,6 +15,7 @@ from parkshare.reservations.model import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from parkshare.schedules.rules import BerthCategory
 
 
 class ReservationRepository(Repository):
@@ -42,26 +43,45 @@ class ReservationRepository(Repository):
             statement = statement.where(Reservation.end > start)
         return list(self.session.scalars(statement))
 
-    def holding_for_plate(self, plate: str, start: datetime, end: datetime) -> list[Reservation]:
-        statement = select(Reservation).where(
-            Reservation.plate == plate,
-            Reservation.status.in_(HOLDING),
-            Reservation.start < end,
-            Reservation.end > start,
+    def holding_spans(
+        self, lot_id: int, start: datetime | None, end: datetime | None
+    ) -> list[tuple[datetime, datetime, BerthCategory]]:
+        """(start, end, category) of the reservations ``holding`` returns, without the ORM."""
+        statement = select(Reservation.start, Reservation.end, Reservation.category).where(
+            Reservation.lot_id == lot_id, Reservation.status.in_(HOLDING)
         )
-        return list(self.session.scalars(statement))
+        if end is not None:
+            statement = statement.where(Reservation.start < end)
+        if start is not None:
+            statement = statement.where(Reservation.end > start)
+        return [(s, e, c) for s, e, c in self.session.execute(statement)]
 
-    def count_for_plate(
-        self, plate: str, status: ReservationStatus, since: datetime, field: str
-    ) -> int:
-        column = getattr(Reservation, field)
-        statement = select(func.count()).where(
-            Reservation.plate == plate,
-            Reservation.status == status,
-            column >= since,
-            Reservation.cancelled_by.is_distinct_from("operator"),
+    def plate_overlaps(self, plate: str, start: datetime, end: datetime) -> bool:
+        statement = (
+            select(Reservation.id)
+            .where(
+                Reservation.plate == plate,
+                Reservation.status.in_(HOLDING),
+                Reservation.start < end,
+                Reservation.end > start,
+            )
+            .limit(1)
         )
-        return self.session.scalar(statement) or 0
+        return self.session.execute(statement).first() is not None
+
+    def strikes_since(self, plate: str, since: datetime) -> tuple[int, int]:
+        """The plate's cancellations (its own, not an operator's) and no-shows since ``since``."""
+        cancelled = (
+            (Reservation.status == ReservationStatus.CANCELLED)
+            & (Reservation.cancelled_at >= since)
+            & Reservation.cancelled_by.is_distinct_from("operator")
+        )
+        no_show = (Reservation.status == ReservationStatus.NO_SHOW) & (Reservation.start >= since)
+        statement = select(func.count().filter(cancelled), func.count().filter(no_show)).where(
+            Reservation.plate == plate
+        )
+        row = self.session.execute(statement).one()
+        return int(row[0]), int(row[1])
 
     def booked_starting_before(self, instant: datetime) -> list[Reservation]:
         statement = (

@@ -28,8 +28,7 @@ from parkshare.errors import (
     StartsInPast,
     TooFarAhead,
 )
-from parkshare.fees.service import tariff_of
-from parkshare.lots.model import Lot
+from parkshare.lots.profiles import LotProfile, profiles
 from parkshare.lots.repository import LotRepository
 from parkshare.lots.service import get_lot
 from parkshare.outbox import service as outbox
@@ -94,16 +93,13 @@ def reserve(
     plate = parse_plate(request.plate).number
     fingerprint = request.fingerprint()
     repository = ReservationRepository(session)
+    lot = profiles(session).locked(session, request.lot)  # everything below is decided under it
     if idempotency_key and (earlier := _replay(repository, idempotency_key, fingerprint)):
-        return earlier
+        return earlier  # the first answer, even if the request has since gone stale
     _check_times(request, policy=policy, clock=clock)
-    lot = get_lot(session, request.lot)
     check_not_barred(session, plate, clock=clock)
     _check_limits(repository, plate, policy=policy, clock=clock)
-    LotRepository(session).lock(lot.id)
-    if idempotency_key and (earlier := _replay(repository, idempotency_key, fingerprint)):
-        return earlier  # a retry of the same request committed while we waited for the lock
-    if repository.holding_for_plate(plate, request.start, request.end):
+    if repository.plate_overlaps(plate, request.start, request.end):
         raise PlateAlreadyBooked("This plate already holds a reservation in that interval.")
     answer = availability_at(
         session,
@@ -154,7 +150,7 @@ def reserve(
 
 def book(
     session: Session,
-    lot: Lot,
+    lot: LotProfile,
     *,
     plate: str,
     category: BerthCategory,
@@ -168,7 +164,7 @@ def book(
 ) -> Reservation:
     """Write a reservation the caller has checked under the car park's lock."""
     now = clock.now()
-    tariff = tariff_of(lot)
+    tariff = lot.tariff
     reservation = Reservation(
         ref=new_ref("R"),
         lot_id=lot.id,
@@ -199,6 +195,7 @@ def book(
         },
         due_at=max(now, must_leave_by - policy.reminder_lead),
         clock=clock,
+        fresh_key=True,
     )
     return reservation
 
@@ -330,15 +327,12 @@ def _check_limits(
 ) -> None:
     local = clock.now().astimezone(SHANGHAI)
     since = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    cancelled = repository.count_for_plate(
-        plate, ReservationStatus.CANCELLED, since, "cancelled_at"
-    )
+    cancelled, no_shows = repository.strikes_since(plate, since)
     if cancelled >= policy.max_cancellations_per_month:
         raise BookingLimitReached(
             f"{cancelled} cancellations this month reach the limit of "
             f"{policy.max_cancellations_per_month}; booking reopens next month."
         )
-    no_shows = repository.count_for_plate(plate, ReservationStatus.NO_SHOW, since, "start")
     if no_shows >= policy.max_no_shows_per_month:
         raise BookingLimitReached(
             f"{no_shows} no-shows this month reach the limit of "

@@ -12,7 +12,7 @@ from parkshare.availability.service import availability_at
 from parkshare.clock import Clock
 from parkshare.config import Policy
 from parkshare.credit.repository import CreditRepository
-from parkshare.lots.model import Lot
+from parkshare.lots.profiles import LotProfile, profile_of
 from parkshare.lots.repository import LotRepository
 from parkshare.outbox import service as outbox
 from parkshare.plates import mask_plate
@@ -23,7 +23,7 @@ from parkshare.schedules.rules import BerthCategory
 
 def join(
     session: Session,
-    lot: Lot,
+    lot: LotProfile,
     plate: str,
     category: BerthCategory,
     start: datetime,
@@ -63,8 +63,9 @@ def offer_freed_berths(session: Session, lot_id: int, *, policy: Policy, clock: 
     entries = repository.waiting(lot_id)
     if not entries:
         return 0
-    lot = LotRepository(session).get(lot_id)
-    assert lot is not None  # the car park of an existing entry
+    loaded = LotRepository(session).get(lot_id)
+    assert loaded is not None  # the car park of an existing entry
+    lot = profile_of(loaded)
     now = clock.now()
     offered = 0
     for entry in entries:
@@ -73,7 +74,7 @@ def offer_freed_berths(session: Session, lot_id: int, *, policy: Policy, clock: 
             continue
         if CreditRepository(session).active_bar(entry.plate, now) is not None:
             continue
-        if repository.holding_for_plate(entry.plate, entry.start, entry.end):
+        if repository.plate_overlaps(entry.plate, entry.start, entry.end):
             continue
         answer = availability_at(
             session,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from parkshare.calendar import DayType, OfficialCalendar
 from parkshare.clock import Clock
@@ -76,6 +76,12 @@ def set_schedule(
                     lot=lot.code,
                     category=str(category),
                 )
+    session = object_session(lot)
+    if session is not None and lot.id is not None and lot.rules:
+        # The old rules go first: written in one flush with the new ones, the new rows would
+        # meet the old ones' unique (lot, position) before those are deleted.
+        lot.rules = []
+        session.flush()
     lot.rules = [
         SharingRuleRow(
             position=position,
@@ -96,6 +102,7 @@ def set_schedule(
         lot.schedule = SharingSchedule(updated_at=clock.now())
     lot.schedule.quiet_start, lot.schedule.quiet_end = quiet_start, quiet_end
     lot.schedule.updated_at = clock.now()
+    lot.version = (lot.version or 0) + 1
 
 
 def suspend(
@@ -129,6 +136,7 @@ def suspend(
         start=start, end=resume, reason=reason.strip(), emergency=emergency, created_at=now
     )
     lot.suspensions.append(row)
+    lot.version = (lot.version or 0) + 1
     return row
 
 

@@ -106,6 +106,7 @@ def upgrade() -> None:
         sa.Column("contact_phone", sa.String(length=40), nullable=False),
         sa.Column("created_at", parkshare.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", parkshare.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.CheckConstraint("lat BETWEEN -90 AND 90", name=op.f("ck_lots_lat_range")),
         sa.CheckConstraint("lon BETWEEN -180 AND 180", name=op.f("ck_lots_lon_range")),
         sa.ForeignKeyConstraint(

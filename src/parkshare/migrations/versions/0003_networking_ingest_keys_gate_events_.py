@@ -46,9 +46,8 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["lot_id"], ["lots.id"], name=op.f("fk_count_reports_lot_id_lots")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_count_reports")),
+        sa.UniqueConstraint("lot_id", "at", name=op.f("uq_count_reports_lot_id_at")),
     )
-    with op.batch_alter_table("count_reports", schema=None) as batch_op:
-        batch_op.create_index("ix_count_reports_lot_at", ["lot_id", "at"], unique=False)
 
     op.create_table(
         "gate_events",
@@ -153,8 +152,5 @@ def downgrade() -> None:
         batch_op.drop_index("ix_gate_events_lot_plate_at")
 
     op.drop_table("gate_events")
-    with op.batch_alter_table("count_reports", schema=None) as batch_op:
-        batch_op.drop_index("ix_count_reports_lot_at")
-
     op.drop_table("count_reports")
     op.drop_table("ingest_keys")
