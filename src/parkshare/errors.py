@@ -120,3 +120,34 @@ class CancellationRefused(Conflict):
 
 class LotNotInScope(Forbidden):
     code = "lot_not_in_scope"
+
+
+# Spreadsheet uploads: a refused file changes nothing.
+
+
+class ImportInvalid(InvalidInput):
+    """One or more rows are bad: nothing was imported. ``details`` lists every problem."""
+
+    code = "import_invalid"
+
+
+class UploadTooLarge(ParkshareError):
+    code = "upload_too_large"
+    status = 413
+
+
+class SpreadsheetTooLarge(ParkshareError):
+    """Too many rows, or a workbook that would unpack to too much (a zip bomb)."""
+
+    code = "spreadsheet_too_large"
+    status = 413
+
+
+class NotASpreadsheet(ParkshareError):
+    code = "not_a_spreadsheet"
+    status = 415
+
+
+class BadEncoding(ParkshareError):
+    code = "bad_encoding"
+    status = 415

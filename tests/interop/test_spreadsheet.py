@@ -10,13 +10,13 @@ from typing import Any
 import openpyxl
 import pytest
 
-from parkshare.geo import CoordSystem, gcj02_to_wgs84, wgs84_to_gcj02
-from parkshare.interop.errors import (
+from parkshare.errors import (
     BadEncoding,
     NotASpreadsheet,
     SpreadsheetTooLarge,
     UploadTooLarge,
 )
+from parkshare.geo import CoordSystem, gcj02_to_wgs84, wgs84_to_gcj02
 from parkshare.interop.rows import COLUMNS, column_key, validate_table
 from parkshare.interop.spreadsheet import MAX_ROWS, MAX_UPLOAD_BYTES, read_table, write_xlsx
 from parkshare.lots.model import LotKind, LotStatus

@@ -20,9 +20,9 @@ from parkshare.cli.common import (
     print_json,
     unit_of_work,
 )
+from parkshare.errors import ImportInvalid, UploadTooLarge
 from parkshare.geo import CoordSystem
 from parkshare.interop import service
-from parkshare.interop.errors import ImportInvalid, UploadTooLarge
 from parkshare.interop.schemas import ImportReport
 from parkshare.interop.service import Thresholds
 from parkshare.interop.spreadsheet import MAX_UPLOAD_BYTES

@@ -13,11 +13,10 @@ from starlette.types import Message
 from parkshare.clock import Clock
 from parkshare.db import Database
 from parkshare.deps import ClockDep, DatabaseDep, SessionDep, SettingsDep, write
-from parkshare.errors import InvalidInput
+from parkshare.errors import InvalidInput, UploadTooLarge
 from parkshare.geo import CoordSystem
 from parkshare.interop import service
 from parkshare.interop.datex2 import MEDIA_TYPE as XML_MEDIA_TYPE
-from parkshare.interop.errors import UploadTooLarge
 from parkshare.interop.schemas import ImportReport
 from parkshare.interop.service import Thresholds
 from parkshare.interop.spreadsheet import MAX_UPLOAD_BYTES, XLSX_MEDIA_TYPE

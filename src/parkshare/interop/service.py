@@ -14,11 +14,10 @@ from parkshare.availability.service import availability_at
 from parkshare.calendar import OfficialCalendar
 from parkshare.clock import Clock
 from parkshare.config import Settings
-from parkshare.errors import ParkshareError
+from parkshare.errors import ImportInvalid, ParkshareError
 from parkshare.geo import CoordSystem
 from parkshare.ingest.live import live_state
 from parkshare.interop.datex2 import datex2_status_publication
-from parkshare.interop.errors import ImportInvalid
 from parkshare.interop.parkapi import parkapi_feed
 from parkshare.interop.presets import CUSTOM, has_rules, preset_of, preset_rules
 from parkshare.interop.rows import (

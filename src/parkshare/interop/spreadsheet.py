@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from parkshare.interop.errors import (
+from parkshare.errors import (
     BadEncoding,
     NotASpreadsheet,
     SpreadsheetTooLarge,
