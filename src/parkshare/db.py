@@ -9,8 +9,9 @@ locked`` halfway through). PostgreSQL needs none of this.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import resources
@@ -103,6 +104,11 @@ class Database:
         shared: dict[str, Any] = {"cache": {}}
         self._readers = sessionmaker(self.engine, expire_on_commit=False, info=shared)
         self._writers = sessionmaker(writer, expire_on_commit=False, info=shared)
+        # SQLite admits one writer at a time anyway. Queueing this process's writers on a lock,
+        # instead of letting them poll the busy database file, keeps their waits short and fair.
+        self._write_turn: AbstractContextManager[Any] = (
+            threading.RLock() if self.dialect == "sqlite" else nullcontext()
+        )
 
     @property
     def dialect(self) -> str:
@@ -111,8 +117,11 @@ class Database:
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """A unit of work: commits once at the end, rolls back on any error."""
-        maker = self._writers if write else self._readers
-        with maker() as session, session.begin():
+        if not write:
+            with self._readers() as session, session.begin():
+                yield session
+            return
+        with self._write_turn, self._writers() as session, session.begin():
             yield session
 
     def migrate(self) -> None:
