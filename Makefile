@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo serve test lint typecheck pytest format clean
+.PHONY: install demo serve test lint typecheck pytest format bench clean
 
 install: $(STAMP)
 
@@ -39,9 +39,15 @@ pytest: install
 	@$(BIN)/pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$status
 
+# Benchmarks print their figures and write bench/results/*.json (minutes; not part of test).
+bench: install
+	$(BIN)/python bench/allocation.py
+	$(BIN)/python bench/booking.py
+	$(BIN)/python bench/ingest.py
+
 format: install
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
