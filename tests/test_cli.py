@@ -111,7 +111,7 @@ def test_availability_gives_the_reason(cli: CliRunner) -> None:
         cli, "availability", "HD-I-001", "--from", "2022-06-21T12:00", "--to", "2022-06-21T13:00"
     )
     assert code == 0
-    assert "outside_sharing_hours" in output
+    assert "outside_sharing_window" in output
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from parkshare.schedules.rules import (
 
 
 class Unservable(StrEnum):
-    OUTSIDE_SHARING_HOURS = "outside_sharing_hours"  # the start is in no sharing window
+    OUTSIDE_SHARING_HOURS = "outside_sharing_window"  # the start is in no sharing window
     SPANS_WINDOWS = "spans_windows"  # the end is after the window's must-leave-by
     SUSPENDED = "suspended"  # the operator suspended sharing during the interval
     ENTRY_IN_QUIET_HOURS = "entry_in_quiet_hours"

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from parkshare.availability.rules import Unservable, check_interval
+from parkshare.availability.rules import check_interval
 from parkshare.availability.service import availability_at
 from parkshare.clock import Clock
 from parkshare.config import Policy
@@ -41,15 +41,6 @@ from parkshare.schedules.model import SuspensionRow
 from parkshare.schedules.rules import SHANGHAI, BerthCategory
 
 CLOCK_SKEW = timedelta(minutes=5)  # a start this far in the past still counts as "now"
-
-REASON_CODES = {
-    Unservable.OUTSIDE_SHARING_HOURS: "outside_sharing_window",
-    Unservable.SPANS_WINDOWS: "spans_windows",
-    Unservable.SUSPENDED: "suspended",
-    Unservable.ENTRY_IN_QUIET_HOURS: "entry_in_quiet_hours",
-    Unservable.EXIT_IN_QUIET_HOURS: "exit_in_quiet_hours",
-    Unservable.LOT_NOT_ONLINE: "lot_not_online",
-}
 
 
 @dataclass(frozen=True)
@@ -111,7 +102,7 @@ def reserve(
     )
     if answer.reason is not None:
         raise NotServable(
-            REASON_CODES[answer.reason],
+            str(answer.reason),
             f"Car park {lot.code} cannot serve this interval ({answer.reason}).",
             must_leave_by=answer.must_leave_by.isoformat() if answer.must_leave_by else None,
         )
