@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from parkshare.cli.common import console, ingest_app, unit_of_work
+from parkshare.cli.common import app, console, ingest_app, unit_of_work
 from parkshare.ingest import events, keys
 from parkshare.ingest.repository import IngestRepository
 
@@ -61,3 +61,9 @@ def purge() -> None:
             now=settings.clock().now(),
         )
     console.print(f"erased the plates of {erased} events")
+
+
+@app.command("purge")
+def purge_everything() -> None:
+    """Privacy sweep: the same as `parkshare ingest purge` (run it daily)."""
+    purge()
