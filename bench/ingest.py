@@ -45,7 +45,6 @@ from typing import Any
 
 import httpx
 from common import (
-    TIMED,
     Answer,
     CpuTimes,
     Opener,
@@ -70,7 +69,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, insert, select, text
 
 from parkshare.app import create_app
-from parkshare.clock import FixedClock
+from parkshare.clock import FixedClock, SystemClock
 from parkshare.config import Settings
 from parkshare.db import Database
 from parkshare.demo.simulator import Send, demo_lots, simulate_day
@@ -195,14 +194,20 @@ def opener(layer: str, target: Target, database: Database) -> Opener:
                     connection.execute(INSERT_EVENT, rows(batch, target))
             return "accepted"
 
-        def service(batch: list[dict[str, Any]]) -> str:
-            with database.session(write=True) as session:
-                result = ingest_events(session, target.key, batch, policy=POLICY, clock=CLOCK)
-            return "accepted" if len(result.accepted) == len(batch) else "not all accepted"
-
-        yield (plain if layer == "plain" else service), []
+        yield (plain if layer == "plain" else service_answer(target, database)), []
 
     return opened
+
+
+def service_answer(target: Target, database: Database) -> Answer:
+    """The service layer: one batch in one write unit of work."""
+
+    def service(batch: list[dict[str, Any]]) -> str:
+        with database.session(write=True) as session:
+            result = ingest_events(session, target.key, batch, policy=POLICY, clock=CLOCK)
+        return "accepted" if len(result.accepted) == len(batch) else "not all accepted"
+
+    return service
 
 
 def post(client: httpx.Client, batch: list[dict[str, Any]]) -> str:
@@ -290,24 +295,19 @@ def statements_per_event(
     (batches,) = client_batches(EVENTS, count, size, 1)
     event.listen(database.engine, "before_cursor_execute", listener)
     if over_http:
-        app = create_app(Settings(database_url=target.url), database, CLOCK)
+        app = create_app(Settings(database_url=target.url), database, SystemClock())
         with TestClient(app) as client:
             seen.clear()  # not the start-up's migration check
             headers = {"Authorization": f"Bearer {target.secret}"}
             for batch in batches:
                 client.post("/api/v1/ingest/events", json=batch, headers=headers)
     else:
-        answer = _service_answer(target, database)
+        answer = service_answer(target, database)
         for batch in batches:
             answer(batch)
     event.remove(database.engine, "before_cursor_execute", listener)
     stored = stored_events(database)
     return {label: round(n / stored, 3) for label, n in seen.most_common()}
-
-
-def _service_answer(target: Target, database: Database) -> Answer:
-    with opener("service", target, database)() as (answer, _):
-        return answer
 
 
 def _bucket(path: str, name: str) -> str:
@@ -325,9 +325,8 @@ def _bucket(path: str, name: str) -> str:
 def profile_service(target: Target, database: Database, count: int) -> dict[str, Any]:
     reset(database)
     (batches,) = client_batches(EVENTS, count, 50, 1)
-    answer = _service_answer(target, database)
+    answer = service_answer(target, database)
     profiler = cProfile.Profile()
-    TIMED.on = False
     profiler.enable()
     for batch in batches:
         answer(batch)

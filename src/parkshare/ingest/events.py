@@ -16,13 +16,12 @@ from parkshare.clock import Clock
 from parkshare.config import Policy
 from parkshare.db import insert_if_new
 from parkshare.errors import ParkshareError
-from parkshare.fees.service import tariff_of
 from parkshare.ingest.keys import AuthorisedKey
 from parkshare.ingest.model import CountReport, GateEvent, ParkingSession, SessionStatus
 from parkshare.ingest.pairing import Movement, Pair, pair
 from parkshare.ingest.repository import IngestRepository
 from parkshare.ingest.schemas import BatchResult, CountIn, Rejection, parse_count, parse_event
-from parkshare.lots.model import Lot
+from parkshare.lots.profiles import LotProfile, profiles
 from parkshare.lots.repository import LotRepository
 from parkshare.plates import mask_plate
 from parkshare.reservations import lifecycle
@@ -76,8 +75,10 @@ def ingest_events(
             continue
         result.accepted.append(event.event_id)
         touched.add((lot_id, event.plate))
+    codes = {lot_id: code for code, lot_id in key.lots.items()}
+    lots = {lot_id: profiles(session).locked(session, codes[lot_id]) for lot_id, _ in touched}
     for lot_id, plate in sorted(touched):
-        rebuild_sessions(session, lot_id, plate, policy=policy, clock=clock)
+        rebuild_sessions(session, lots[lot_id], plate, policy=policy, clock=clock)
     return result
 
 
@@ -95,26 +96,24 @@ def _in_scope(key: AuthorisedKey, lot_code: str) -> int:
 
 
 def rebuild_sessions(
-    session: Session, lot_id: int, plate: str, *, policy: Policy, clock: Clock
+    session: Session, lot: LotProfile, plate: str, *, policy: Policy, clock: Clock
 ) -> list[ParkingSession]:
     """Pair all of a plate's events at a car park again, and follow its reservations."""
     repository = IngestRepository(session)
-    events = repository.events_of(lot_id, plate)
+    events = repository.events_of(lot.id, plate)
     pairs = pair(Movement(e.id, e.direction, e.at) for e in events)
-    lot = LotRepository(session).get(lot_id)
-    assert lot is not None
     sessions = [_session_row(lot, plate, p) for p in pairs]
-    repository.replace_sessions(lot_id, plate, sessions)
+    repository.replace_sessions(lot.id, plate, sessions)
     session.flush()
     for row, p in zip(sessions, pairs, strict=True):
         _follow_reservation(session, lot, plate, row, p, policy=policy, clock=clock)
     return sessions
 
 
-def _session_row(lot: Lot, plate: str, p: Pair) -> ParkingSession:
+def _session_row(lot: LotProfile, plate: str, p: Pair) -> ParkingSession:
     entered = p.entry.at if p.entry else None
     exited = p.exit.at if p.exit else None
-    tariff = tariff_of(lot)
+    tariff = lot.tariff
     fee = tariff.fee(entered, exited) if tariff and entered and exited else None
     return ParkingSession(
         lot_id=lot.id,
@@ -131,7 +130,7 @@ def _session_row(lot: Lot, plate: str, p: Pair) -> ParkingSession:
 
 def _follow_reservation(
     session: Session,
-    lot: Lot,
+    lot: LotProfile,
     plate: str,
     row: ParkingSession,
     p: Pair,
@@ -161,6 +160,7 @@ def ingest_counts(
     result = BatchResult()
     now = clock.now()
     lots = LotRepository(session)
+    berths: dict[int, int] = {}  # per car park, loaded once a batch
     for index, raw in enumerate(items):
         try:
             count = parse_count(raw)
@@ -170,11 +170,12 @@ def ingest_counts(
         except (ParkshareError, _Rejected) as refusal:
             result.rejected.append(Rejection(index, refusal.code, refusal.message))
             continue
-        lot = lots.get(lot_id, with_schedule=False)
-        assert lot is not None
-        anomaly = count_anomaly(
-            count, lot.total_berths, IngestRepository(session).open_sessions(lot_id)
-        )
+        if lot_id not in berths:
+            lot = lots.get(lot_id, with_schedule=False)
+            assert lot is not None
+            berths[lot_id] = lot.total_berths
+        occupied = IngestRepository(session).open_sessions(lot_id)
+        anomaly = count_anomaly(count, berths[lot_id], occupied)
         new_id = insert_if_new(
             session,
             CountReport.__table__,  # type: ignore[arg-type]
