@@ -54,11 +54,11 @@ from common import (
     recreate_postgres,
     write_results,
 )
-from ingest import CLOCK, POLICY, Target, day_events, prepare, reset, rows, statement_label
 from paho.mqtt.client import Client, MQTTMessage, MQTTv5
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import create_engine, event, make_url, text
 
+from ingest import CLOCK, POLICY, Target, day_events, prepare, reset, rows, statement_label
 from parkshare.db import Database
 from parkshare.ingest.mqtt import BrokerOptions, IngestWorker, topic
 
@@ -68,7 +68,7 @@ SIZES: dict[str, dict[str, Any]] = {  # events per run, by items per message
 }
 WORKERS = (1, 2)
 WINDOW = 500  # messages the publisher may be ahead of the consumer's acknowledgements
-STALL = 60.0  # seconds without a new row before a run is given up
+STALL = 20.0  # seconds without a new row before a run is given up
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "parkshare_bench_mqtt"
 COLUMNS = ("lot_id", "event_id", "plate", "plate_masked", "direction", "at", "gate",
@@ -262,7 +262,9 @@ def run_plain(
     placeholders = ", ".join(["?" if database.dialect == "sqlite" else "%s"] * len(COLUMNS))
     insert = f"INSERT INTO gate_events ({', '.join(COLUMNS)}) VALUES ({placeholders})"
     if database.dialect == "sqlite":
-        raw: Any = sqlite3.connect(url.database or "", isolation_level=None, timeout=30)
+        raw: Any = sqlite3.connect(
+            url.database or "", isolation_level=None, timeout=30, check_same_thread=False
+        )
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA synchronous=FULL")
     else:

@@ -156,3 +156,21 @@ def insert_if_new(session: Session, table: Table, values: dict[str, Any]) -> int
     statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
     new_id: int | None = session.execute(statement).scalar_one_or_none()
     return new_id
+
+
+def insert_new(
+    session: Session, table: Table, rows: list[dict[str, Any]], *, key: tuple[str, ...]
+) -> set[tuple[Any, ...]]:
+    """Insert many rows in one statement, skipping those that break a unique constraint
+    (duplicates, also within ``rows``); returns the ``key`` columns of the rows inserted."""
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(*(table.c[column] for column in key))
+    )
+    return {tuple(row) for row in session.execute(statement)}

@@ -149,6 +149,16 @@ def test_ticks_hold_what_is_due_and_start_with_the_backlog(day: DaySimulation) -
         assert all(s.send_at <= end for s in due) and all(s.send_at > end for s in later)
 
 
+def test_the_backlog_is_caught_up_in_slices(day: DaySimulation) -> None:
+    origin = START + timedelta(hours=8)
+    grouped = list(ticks(day.sends, timedelta(minutes=1), origin, catch_up=timedelta(hours=1)))
+    ends = [end for end, _ in grouped]
+    assert ends[:9] == [START + timedelta(hours=h) for h in range(9)]  # 00:00, 01:00 … 08:00
+    assert ends[9] - ends[8] == timedelta(minutes=1)
+    for (end, due), (_, later) in pairwise(grouped):
+        assert all(s.send_at <= end for s in due) and all(s.send_at > end for s in later)
+
+
 def test_replay_paces_ticks_at_the_speed_asked(demo_database: Database, day: DaySimulation) -> None:
     sink = _RecordingSink()
     hour = [

@@ -70,10 +70,9 @@ def simulate(
     state (/api/v1/lots/CODE/live) compares data with the server's clock, so it calls these
     car parks offline: the history moves, the live view does not.
 
-    The day peaks at about 4.5 items per simulated second (the morning and evening rush)
-    and opens with some 15,000 cars already inside; a server on SQLite takes 150-250 events
-    a second (bench/ingest.py), so at --speed 60 the replay falls behind in the rush hours
-    and catches up later: the progress line says how far behind it is.
+    The day opens with some 15,000 cars already inside (their entries go first) and peaks
+    at about 4.5 items per simulated second in the rush hours: 270 a second at --speed 60.
+    If the server cannot keep up, the progress line says how far behind the replay is.
 
     Live: `parkshare simulate --date today --start now --speed 1` against the same server
     sends the day so far at once, then every event when it happens: the live state, and any
@@ -137,7 +136,8 @@ def _start(text: str | None, day: date, settings: Settings) -> datetime | None:
 
 def _report(outcome: Outcome, plan: Plan) -> None:
     tally, summary = outcome.tally, outcome.summary
-    table = Table("", "", title=f"{summary.day} ({summary.day_type}), seed {summary.seed}")
+    title = f"{summary.day} ({summary.day_type}), seed {summary.seed}"
+    table = Table("", "", title=title + (": stopped early" if outcome.stopped else ""))
     table.add_row("car parks", f"{len(summary.lots)}")
     table.add_row("gate events on the day", f"{summary.events:,}")
     table.add_row("cars inside at midnight", f"{summary.carried_over:,}")

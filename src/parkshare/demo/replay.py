@@ -49,6 +49,7 @@ from parkshare.schedules.rules import SHANGHAI
 API = "/api/v1/ingest"
 TOPICS = "parkshare/v1/lots"
 RETRIES = 3
+CATCH_UP = timedelta(minutes=5)  # the shortest tick of what is sent at once before --start
 LOG_EVERY = 30.0  # seconds between progress lines when the output is not a terminal
 
 
@@ -229,18 +230,19 @@ class MqttSink:
 
 
 def ticks(
-    sends: Sequence[Send], tick: timedelta, origin: datetime
+    sends: Sequence[Send], tick: timedelta, origin: datetime, *, catch_up: timedelta | None = None
 ) -> Iterator[tuple[datetime, list[Send]]]:
-    """(end of tick, the sends due by then) in order; what is due before ``origin`` comes in
-    the first tick, which ends at ``origin``."""
+    """(end of tick, the sends due by then), in order. Ticks are aligned on ``origin``; what
+    is due by ``origin`` comes in one tick ending there, or in ticks of ``catch_up``."""
     current: list[Send] = []
     current_end = origin
     for send in sends:
-        if send.send_at > current_end:
-            if current:
-                yield current_end, current
-            steps = math.ceil((send.send_at - origin) / tick)
-            current, current_end = [], origin + steps * tick
+        step = tick if send.send_at > origin else catch_up
+        end = origin + math.ceil((send.send_at - origin) / step) * step if step else origin
+        if current and end != current_end:
+            yield current_end, current
+            current = []
+        current_end = end
         current.append(send)
     if current:
         yield current_end, current
@@ -271,22 +273,27 @@ def replay(
     on_tick: Callable[[datetime, float], None] | None = None,
 ) -> None:
     """Send ``sends`` through ``sink``, tick by tick, ``speed`` times faster than they happened
-    (0: as fast as possible). Sends due before ``origin`` go at once. ``on_tick`` hears the end
-    of every tick sent and how many seconds the replay is behind its schedule."""
-    started = time.monotonic()
+    (0: as fast as possible). What is due by ``origin`` is caught up at once first, in ticks
+    of at least ``CATCH_UP`` (so counts stay near the events they follow), and the clock of
+    the replay starts when that is done. ``on_tick`` hears the end of every tick sent and how
+    many seconds the replay is behind its schedule."""
+    started: float | None = None
 
     def send_all(lot_batches: list[tuple[Kind, list[dict[str, Any]]]]) -> None:
         for kind, items in lot_batches:
             sink.send(kind, items[0]["lot"], items)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for end, due in ticks(sends, tick, origin):
-            due_at = started + (end - origin).total_seconds() / speed if speed > 0 else 0.0
+        for end, due in ticks(sends, tick, origin, catch_up=max(tick, CATCH_UP)):
+            due_at = 0.0
+            if speed > 0 and end > origin:
+                started = time.monotonic() if started is None else started
+                due_at = started + (end - origin).total_seconds() / speed
             if due_at > time.monotonic():
                 time.sleep(due_at - time.monotonic())
             list(pool.map(send_all, batches(due).values()))  # re-raises a refusal
             if on_tick is not None:
-                on_tick(end, max(0.0, time.monotonic() - due_at) if speed > 0 else 0.0)
+                on_tick(end, max(0.0, time.monotonic() - due_at) if due_at else 0.0)
 
 
 def default_tick(speed: float) -> timedelta:
@@ -351,6 +358,7 @@ class Outcome:
     seconds: float
     created_key: str | None
     warnings: list[str]
+    stopped: bool = False  # interrupted before the end of the day
 
 
 def run(plan: Plan, *, database: Database, clock: Clock, console: Console) -> Outcome:
@@ -384,8 +392,11 @@ def run(plan: Plan, *, database: Database, clock: Clock, console: Console) -> Ou
         console.print(f"[yellow]warning[/] {warning}", highlight=False)
     sink = _sink(plan, key)
     began = time.monotonic()
+    stopped = False
     try:
         _replay_with_progress(simulation.sends, sink, plan, origin, console)
+    except KeyboardInterrupt:  # Ctrl-C ends a live replay: report what was sent
+        stopped = True
     finally:
         sink.close()
     return Outcome(
@@ -394,6 +405,7 @@ def run(plan: Plan, *, database: Database, clock: Clock, console: Console) -> Ou
         time.monotonic() - began,
         None if plan.key else key,
         warnings,
+        stopped,
     )
 
 

@@ -14,18 +14,26 @@ from sqlalchemy.orm import Session
 
 from parkshare.clock import Clock
 from parkshare.config import Policy
-from parkshare.db import insert_if_new
+from parkshare.db import insert_if_new, insert_new
 from parkshare.errors import ParkshareError
 from parkshare.ingest.keys import AuthorisedKey
 from parkshare.ingest.model import CountReport, GateEvent, ParkingSession, SessionStatus
 from parkshare.ingest.pairing import Movement, Pair, pair
 from parkshare.ingest.repository import IngestRepository
-from parkshare.ingest.schemas import BatchResult, CountIn, Rejection, parse_count, parse_event
+from parkshare.ingest.schemas import (
+    BatchResult,
+    CountIn,
+    GateEventIn,
+    Rejection,
+    parse_count,
+    parse_event,
+)
 from parkshare.lots.profiles import LotProfile, profiles
 from parkshare.lots.repository import LotRepository
 from parkshare.plates import mask_plate
 from parkshare.reservations import lifecycle
 from parkshare.reservations.model import ReservationStatus
+from parkshare.reservations.repository import ReservationRepository
 
 FUTURE_TOLERANCE = timedelta(minutes=5)  # gate clocks drift; more than this is a bad clock
 
@@ -39,8 +47,8 @@ def ingest_events(
     clock: Clock,
 ) -> BatchResult:
     result = BatchResult()
-    touched: set[tuple[int, str]] = set()
     now = clock.now()
+    good: list[tuple[int, GateEventIn]] = []
     for index, raw in enumerate(items):
         event_id = raw.get("event_id") if isinstance(raw, dict) else None
         try:
@@ -49,37 +57,41 @@ def ingest_events(
             if event.at > now + FUTURE_TOLERANCE:
                 raise _Rejected("in_future", f"Event time {event.at.isoformat()} is in the future.")
         except (ParkshareError, _Rejected) as refusal:
-            result.rejected.append(
-                Rejection(
-                    index, refusal.code, refusal.message, str(event_id)[:100] if event_id else None
-                )
-            )
+            label = str(event_id)[:100] if event_id else None
+            result.rejected.append(Rejection(index, refusal.code, refusal.message, label))
             continue
-        new_id = insert_if_new(
-            session,
-            GateEvent.__table__,  # type: ignore[arg-type]
-            {
-                "lot_id": lot_id,
-                "event_id": event.event_id,
-                "plate": event.plate,
-                "plate_masked": mask_plate(event.plate),
-                "direction": event.direction,
-                "at": event.at,
-                "gate": event.gate,
-                "received_at": now,
-                "key_id": key.id,
-            },
-        )
-        if new_id is None:
+        good.append((lot_id, event))
+    rows = [_event_row(lot_id, event, key=key, now=now) for lot_id, event in good]
+    new = insert_new(session, GateEvent.__table__, rows, key=("lot_id", "event_id"))  # type: ignore[arg-type]
+    touched: set[tuple[int, str]] = set()
+    for lot_id, event in good:
+        if (lot_id, event.event_id) in new:
+            new.discard((lot_id, event.event_id))  # a second copy in the batch is a duplicate
+            result.accepted.append(event.event_id)
+            touched.add((lot_id, event.plate))
+        else:
             result.duplicates.append(event.event_id)
-            continue
-        result.accepted.append(event.event_id)
-        touched.add((lot_id, event.plate))
-    codes = {lot_id: code for code, lot_id in key.lots.items()}
-    lots = {lot_id: profiles(session).locked(session, codes[lot_id]) for lot_id, _ in touched}
-    for lot_id, plate in sorted(touched):
-        rebuild_sessions(session, lots[lot_id], plate, policy=policy, clock=clock)
+    if touched:
+        codes = {lot_id: code for code, lot_id in key.lots.items()}
+        lots = {lot_id: profiles(session).locked(session, codes[lot_id]) for lot_id, _ in touched}
+        rebuild_sessions(session, lots, touched, policy=policy, clock=clock)
     return result
+
+
+def _event_row(
+    lot_id: int, event: GateEventIn, *, key: AuthorisedKey, now: datetime
+) -> dict[str, Any]:
+    return {
+        "lot_id": lot_id,
+        "event_id": event.event_id,
+        "plate": event.plate,
+        "plate_masked": mask_plate(event.plate),
+        "direction": event.direction,
+        "at": event.at,
+        "gate": event.gate,
+        "received_at": now,
+        "key_id": key.id,
+    }
 
 
 class _Rejected(Exception):
@@ -96,17 +108,30 @@ def _in_scope(key: AuthorisedKey, lot_code: str) -> int:
 
 
 def rebuild_sessions(
-    session: Session, lot: LotProfile, plate: str, *, policy: Policy, clock: Clock
+    session: Session,
+    lots: dict[int, LotProfile],
+    touched: set[tuple[int, str]],
+    *,
+    policy: Policy,
+    clock: Clock,
 ) -> list[ParkingSession]:
-    """Pair all of a plate's events at a car park again, and follow its reservations."""
+    """Pair all the events of each touched (car park, plate) again, and follow reservations.
+    A handful of statements per batch, whatever its size."""
     repository = IngestRepository(session)
-    events = repository.events_of(lot.id, plate)
-    pairs = pair(Movement(e.id, e.direction, e.at) for e in events)
-    sessions = [_session_row(lot, plate, p) for p in pairs]
-    repository.replace_sessions(lot.id, plate, sessions)
+    movements: dict[tuple[int, str], list[Movement]] = {pair_: [] for pair_ in touched}
+    for e in repository.events_of_many(touched):
+        if e.plate is not None and (e.lot_id, e.plate) in movements:
+            movements[(e.lot_id, e.plate)].append(Movement(e.id, e.direction, e.at))
+    paired = {
+        (lot_id, plate): [(p, _session_row(lots[lot_id], plate, p)) for p in pair(moves)]
+        for (lot_id, plate), moves in movements.items()
+    }
+    sessions = [row for rows in paired.values() for _, row in rows]
+    repository.replace_sessions(touched, sessions)
     session.flush()
-    for row, p in zip(sessions, pairs, strict=True):
-        _follow_reservation(session, lot, plate, row, p, policy=policy, clock=clock)
+    for lot_id, plate in sorted(ReservationRepository(session).plates_with_reservations(touched)):
+        for p, row in paired[(lot_id, plate)]:
+            _follow_reservation(session, lots[lot_id], plate, row, p, policy=policy, clock=clock)
     return sessions
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 
 from parkshare.ingest.model import (
     CountReport,
@@ -36,14 +36,16 @@ class IngestRepository(Repository):
         )
         return {code: lot_id for code, lot_id in self.session.execute(statement)}
 
-    def events_of(self, lot_id: int, plate: str) -> list[GateEvent]:
-        statement = select(GateEvent).where(GateEvent.lot_id == lot_id, GateEvent.plate == plate)
+    def events_of_many(self, pairs: set[tuple[int, str]]) -> list[GateEvent]:
+        """The events of several (car park, plate) pairs, in one query."""
+        statement = select(GateEvent).where(tuple_(GateEvent.lot_id, GateEvent.plate).in_(pairs))
         return list(self.session.scalars(statement))
 
-    def replace_sessions(self, lot_id: int, plate: str, sessions: list[ParkingSession]) -> None:
+    def replace_sessions(self, pairs: set[tuple[int, str]], sessions: list[ParkingSession]) -> None:
+        """Drop the sessions of the (car park, plate) pairs and store ``sessions`` instead."""
         self.session.execute(
             delete(ParkingSession).where(
-                ParkingSession.lot_id == lot_id, ParkingSession.plate == plate
+                tuple_(ParkingSession.lot_id, ParkingSession.plate).in_(pairs)
             )
         )
         self.session.add_all(sessions)

@@ -27,6 +27,8 @@ class ReservationStatus(StrEnum):
 
 # Statuses whose berth is held over [start, end).
 HOLDING = (ReservationStatus.BOOKED, ReservationStatus.ARRIVED, ReservationStatus.OVERSTAYED)
+# Statuses a gate event can still move on (arrive, depart, link a parking session to).
+MOVABLE = (*HOLDING, ReservationStatus.COMPLETED)
 
 
 class Reservation(Base):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from parkshare.repository import Repository
 from parkshare.reservations.model import (
     HOLDING,
+    MOVABLE,
     Reservation,
     ReservationStatus,
     WaitlistEntry,
@@ -123,6 +124,14 @@ class ReservationRepository(Repository):
             .order_by(Reservation.start)
         )
         return list(self.session.scalars(statement))
+
+    def plates_with_reservations(self, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Which (car park, plate) pairs have a reservation that gate events can move on."""
+        statement = select(Reservation.lot_id, Reservation.plate).where(
+            tuple_(Reservation.lot_id, Reservation.plate).in_(pairs),
+            Reservation.status.in_(MOVABLE),
+        )
+        return {(lot_id, plate) for lot_id, plate in self.session.execute(statement)}
 
     def waiting(self, lot_id: int) -> list[WaitlistEntry]:
         statement = (
