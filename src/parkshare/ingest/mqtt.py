@@ -188,6 +188,9 @@ class ResultRead(BatchRead):
         )
 
 
+CHANGED_WHITELISTS_EVERY = 1.0  # seconds: at most this late after a change, under full load
+
+
 def whitelist_read(listing: Whitelist) -> WhitelistRead:
     return WhitelistRead(
         lot=listing.lot,
@@ -314,6 +317,7 @@ class IngestWorker:
         self._inbox: queue.Queue[_Delivery] = queue.Queue()
         self._connection = (0, False)  # (number, session present), replaced whole on connect
         self._published: dict[str, str] = {}  # car park → whitelist version on the broker
+        self._changed: set[str] = set()  # car parks whose events changed since the last publish
         self._broker_forgot = False
         self._client = self._new_client()
 
@@ -337,6 +341,7 @@ class IngestWorker:
     def run(self, stop: threading.Event) -> None:
         self._connect()
         next_whitelist = time.monotonic()
+        next_changed = next_whitelist + CHANGED_WHITELISTS_EVERY
         failures = 0
         try:
             while not stop.is_set():
@@ -344,9 +349,14 @@ class IngestWorker:
                 if now >= next_whitelist and self._client.is_connected():
                     self.publish_whitelists(None)
                     next_whitelist = now + self.options.whitelist_every
+                if now >= next_changed and self._changed and self._client.is_connected():
+                    self._publish_changed()
+                    next_changed = now + CHANGED_WHITELISTS_EVERY
                 try:
                     delivery = self._inbox.get(timeout=0.2)
                 except queue.Empty:
+                    if self._changed and self._client.is_connected():
+                        self._publish_changed()  # a quiet moment: catch up at once
                     continue
                 if self._process(delivery):
                     failures = 0
@@ -396,8 +406,12 @@ class IngestWorker:
             self._client.ack(message.mid, message.qos)
             self.stats.acknowledged += 1
         if handled.stored and handled.lot is not None:
-            self.publish_whitelists([handled.lot])
+            self._changed.add(handled.lot)  # published at the next quiet moment, or within 1 s
         return True
+
+    def _publish_changed(self) -> None:
+        changed, self._changed = self._changed, set()
+        self.publish_whitelists(sorted(changed))
 
     def _answer(self, lot: str, answer: ResultRead, request: MQTTMessage) -> None:
         properties = _properties(PacketTypes.PUBLISH)
