@@ -282,3 +282,18 @@ def test_a_resent_count_is_a_duplicate(
         with database.session(write=True) as session:
             result = events.ingest_counts(session, authorised, [count], clock=clock)
         assert (len(result.accepted), len(result.duplicates)) == tuple(len(x) for x in expected)
+
+
+def test_a_car_that_never_left_stops_counting_after_the_longest_stay(
+    database: Database, clock: FixedClock, key: tuple[AuthorisedKey, str]
+) -> None:
+    authorised, _ = key
+    old_entry = event("old", "in", at(2022, 6, 20, 8), plate="鲁B11111")  # no exit ever came
+    fresh_entry = event("new", "in", at(2022, 6, 24, 8, 55), plate="鲁B22222")
+    push(database, authorised, [old_entry, fresh_entry], clock)
+    with database.session() as session:
+        state = live_state(
+            session, get_lot(session, "L"), now=clock.now(), stale=STALE, offline=OFFLINE
+        )
+    assert (state.free_source, state.occupied) == ("events", 1)
+    assert [s.status for s in sessions(database)] == [SessionStatus.OPEN, SessionStatus.OPEN]

@@ -17,6 +17,7 @@ from parkshare.config import Policy
 from parkshare.db import insert_if_new, insert_new
 from parkshare.errors import ParkshareError
 from parkshare.ingest.keys import AuthorisedKey
+from parkshare.ingest.live import MAX_STAY
 from parkshare.ingest.model import CountReport, GateEvent, ParkingSession, SessionStatus
 from parkshare.ingest.pairing import Movement, Pair, pair
 from parkshare.ingest.repository import IngestRepository
@@ -199,7 +200,9 @@ def ingest_counts(
             lot = lots.get(lot_id, with_schedule=False)
             assert lot is not None
             berths[lot_id] = lot.total_berths
-        occupied = IngestRepository(session).open_sessions(lot_id)
+        occupied = IngestRepository(session).open_sessions(
+            lot_id, entered_after=count.at - MAX_STAY
+        )
         anomaly = count_anomaly(count, berths[lot_id], occupied)
         new_id = insert_if_new(
             session,

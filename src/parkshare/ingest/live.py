@@ -17,6 +17,10 @@ from parkshare.errors import ParkshareError
 from parkshare.ingest.repository import IngestRepository
 from parkshare.lots.model import Lot
 
+# A car whose exit never came (a missed camera read, a car towed away) must not fill a berth for
+# ever: open sessions older than this no longer count as occupying one.
+MAX_STAY = timedelta(hours=72)
+
 
 class Link(StrEnum):
     ONLINE = "online"
@@ -58,7 +62,7 @@ def live_state(
     last = max(moments) if moments else None
     link = link_of(last, now, stale=stale, offline=offline)
     berths = lot.total_berths
-    occupied_by_events = repository.open_sessions(lot.id)
+    occupied_by_events = repository.open_sessions(lot.id, entered_after=now - MAX_STAY)
     free: int | None = None
     source = ""
     fresh_count = count is not None and not count.anomaly and now - count.at <= stale

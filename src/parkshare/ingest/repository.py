@@ -50,9 +50,12 @@ class IngestRepository(Repository):
         )
         self.session.add_all(sessions)
 
-    def open_sessions(self, lot_id: int) -> int:
+    def open_sessions(self, lot_id: int, *, entered_after: datetime) -> int:
+        """Cars inside by the gate events: open sessions that began after ``entered_after``."""
         statement = select(func.count()).where(
-            ParkingSession.lot_id == lot_id, ParkingSession.status == SessionStatus.OPEN
+            ParkingSession.lot_id == lot_id,
+            ParkingSession.status == SessionStatus.OPEN,
+            ParkingSession.entered_at > entered_after,
         )
         return self.session.scalar(statement) or 0
 
