@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy.orm import Session
 
 from parkshare.clock import Clock
+from parkshare.config import Settings
 from parkshare.fees.service import tariff_row
-from parkshare.fees.tariff import Tariff
+from parkshare.fees.tariff import RatePeriod, Tariff
 from parkshare.lots.model import Lot, LotBerths, LotKind, LotStatus, Operator
 from parkshare.schedules import presets
 from parkshare.schedules.rules import BerthCategory, QuietHours, SharingRule
@@ -69,3 +70,22 @@ def make_lot(
         lot.tariff = tariff_row(tariff)
     session.flush()
     return lot
+
+
+# The rules of sharing the API tests expect (fixed, whatever the environment says).
+API_SETTINGS = Settings(
+    environment="test",
+    free_cancel_minutes=60,
+    late_cancel_fee_fen=500,
+    overstay_grace_minutes=15,
+    overstay_surcharge_fen_per_hour=1_000,
+)
+# Day rate 4 yuan an hour from 08:00, night rate 1 yuan an hour from 20:00, charged per started
+# hour; the first 30 minutes are free and the cap is never reached by the stays in the tests.
+DAY, NIGHT = 400, 100
+DAY_NIGHT_TARIFF = Tariff(
+    rates=(RatePeriod(time(8), DAY), RatePeriod(time(20), NIGHT)),
+    free_minutes=30,
+    billing_unit_minutes=60,
+    daily_cap_fen=10_000,
+)

@@ -4,7 +4,7 @@ local day, each fee computed here by hand from the tariff."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,28 +13,13 @@ from fastapi.testclient import TestClient
 
 from parkshare.app import create_app
 from parkshare.clock import FixedClock
-from parkshare.config import Settings
 from parkshare.db import Database
-from parkshare.fees.tariff import RatePeriod, Tariff
-from tests.factories import make_lot
+from tests.factories import API_SETTINGS as SETTINGS
+from tests.factories import DAY, NIGHT, make_lot
+from tests.factories import DAY_NIGHT_TARIFF as TARIFF
 
 SH = ZoneInfo("Asia/Shanghai")
-SETTINGS = Settings(
-    environment="test",
-    free_cancel_minutes=60,
-    late_cancel_fee_fen=500,
-    overstay_grace_minutes=15,
-    overstay_surcharge_fen_per_hour=1_000,
-)
 LOT = "L"
-# 4 yuan an hour from 08:00, 1 yuan an hour from 20:00, per started hour, 30 minutes free.
-DAY, NIGHT = 400, 100
-TARIFF = Tariff(
-    rates=(RatePeriod(time(8), DAY), RatePeriod(time(20), NIGHT)),
-    free_minutes=30,
-    billing_unit_minutes=60,
-    daily_cap_fen=10_000,
-)
 # Friday 19:00 → Saturday 09:30: 15 started hours, 19:00, 08:00 and 09:00 by day.
 FRIDAY_STAY = 3 * DAY + 12 * NIGHT
 # Monday 19:00 → Tuesday 09:10: 15 started hours, as above; due 07:30 + 15 min, out 09:10.

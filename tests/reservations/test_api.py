@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,30 +16,14 @@ from sqlalchemy import select
 
 from parkshare.app import create_app
 from parkshare.clock import FixedClock
-from parkshare.config import Settings
 from parkshare.db import Database
-from parkshare.fees.tariff import RatePeriod, Tariff
 from parkshare.reservations.model import WaitlistEntry
-from tests.factories import make_lot
+from tests.factories import API_SETTINGS as SETTINGS
+from tests.factories import DAY, NIGHT, make_lot
+from tests.factories import DAY_NIGHT_TARIFF as TARIFF
 
 SH = ZoneInfo("Asia/Shanghai")
-SETTINGS = Settings(
-    environment="test",
-    free_cancel_minutes=60,
-    late_cancel_fee_fen=500,
-    overstay_grace_minutes=15,
-    overstay_surcharge_fen_per_hour=1_000,
-)
 LOT = "L"
-# Day rate 4 yuan an hour from 08:00, night rate 1 yuan an hour from 20:00, charged per started
-# hour; the first 30 minutes are free and the cap is never reached by the stays below.
-DAY, NIGHT = 400, 100
-TARIFF = Tariff(
-    rates=(RatePeriod(time(8), DAY), RatePeriod(time(20), NIGHT)),
-    free_minutes=30,
-    billing_unit_minutes=60,
-    daily_cap_fen=10_000,
-)
 PLATE, OTHER, THIRD = "鲁B12345", "鲁B67890", "鲁BD12345"
 MASKED = "鲁B1***5"
 # 2022-06-24 is a Friday: its 18:00 window runs through the weekend to Monday 07:30.

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from parkshare.calendar import DAYS_OFF
 from parkshare.passes.model import PassKind
 from parkshare.schedules.rules import DayTypes, Window
 
 
-def month_of(instant: datetime, tz: object) -> date:
-    local = instant.astimezone(tz)  # type: ignore[arg-type]
+def month_of(instant: datetime, tz: tzinfo | None) -> date:
+    local = instant.astimezone(tz)
     return date(local.year, local.month, 1)
 
 
