@@ -6,8 +6,12 @@ from datetime import date, datetime, time
 
 from sqlalchemy.orm import Session
 
+from parkshare.accounts import service as accounts
+from parkshare.accounts.model import Account
+from parkshare.accounts.principal import Role
 from parkshare.clock import Clock
 from parkshare.config import Settings
+from parkshare.db import Database
 from parkshare.fees.service import tariff_row
 from parkshare.fees.tariff import RatePeriod, Tariff
 from parkshare.lots.model import Lot, LotBerths, LotKind, LotStatus, Operator
@@ -89,3 +93,55 @@ DAY_NIGHT_TARIFF = Tariff(
     billing_unit_minutes=60,
     daily_cap_fen=10_000,
 )
+
+
+_logins = iter(range(10**6))
+
+
+def make_account(
+    session: Session,
+    *,
+    clock: Clock,
+    role: Role = Role.ADMIN,
+    operator: Operator | None = None,
+    plates: tuple[str, ...] = (),
+    password: str = "correct-horse-7",
+) -> Account:
+    """An account of ``role``: drivers get a fresh phone number and ``plates``, operator staff
+    belong to ``operator``."""
+    if role is Role.DRIVER:
+        account = accounts.register_driver(
+            session, phone=f"139{next(_logins):08d}", password=password, clock=clock
+        )
+        for plate in plates:
+            accounts.add_plate(session, account.id, plate, clock=clock)
+        return account
+    session.flush()
+    return accounts.create_staff(
+        session,
+        role=role,
+        login=f"{role}{next(_logins)}",
+        password=password,
+        operator_id=operator.id if operator else None,
+        clock=clock,
+    )
+
+
+def bearer_for(
+    database: Database,
+    *,
+    clock: Clock,
+    role: Role = Role.ADMIN,
+    operator_of: str | None = None,
+    plates: tuple[str, ...] = (),
+) -> dict[str, str]:
+    """Authorization headers of a new account of ``role`` (operator staff of the operator that
+    runs car park ``operator_of``)."""
+    with database.session(write=True) as session:
+        operator = None
+        if operator_of is not None:
+            lot = session.query(Lot).filter_by(code=operator_of).one()
+            operator = session.get(Operator, lot.operator_id)
+        account = make_account(session, clock=clock, role=role, operator=operator, plates=plates)
+        token = accounts.issue_token(session, account, kind="api", clock=clock)
+    return {"Authorization": f"Bearer {token}"}

@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from parkshare import web
+from parkshare.accounts.api import router as accounts_router
+from parkshare.accounts.deps import PageRedirect, authorize
 from parkshare.availability.api import router as availability_router
 from parkshare.clock import Clock
 from parkshare.config import Settings, get_settings
@@ -55,6 +57,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or settings.clock()
     routers = (
+        accounts_router,
         interop_router,  # before lots: /lots/export.xlsx is not a car park code
         lots_router,
         availability_router,
@@ -66,16 +69,22 @@ def create_app(
         reports_router,
     )
     for router in routers:
-        app.include_router(router, prefix=API_PREFIX)
-    app.include_router(web.router)
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
+    web.mount(app)
     _add_error_handlers(app)
     return app
 
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ParkshareError)
-    async def business_error(_request: Request, exc: ParkshareError) -> JSONResponse:
+    async def business_error(request: Request, exc: ParkshareError) -> Response:
+        if not request.url.path.startswith(API_PREFIX):
+            return web.error_page(request, exc)
         return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(PageRedirect)
+    async def page_redirect(_request: Request, exc: PageRedirect) -> Response:
+        return RedirectResponse(exc.location, status_code=303)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     # Where queued notifications go: a webhook URL, or the log when unset.
     notify_webhook_url: str | None = None
 
+    # The web map: an optional tile layer under the app's own drawing, a URL template with
+    # {z}/{x}/{y} of GCJ-02 tiles (e.g. a licensed Amap or Tianditu service). Unset: no tiles,
+    # nothing is fetched from outside.
+    map_tile_url: str | None = None
+
     # Freeze the clock at this instant (demos replaying 2022, tests); never in production.
     now: datetime | None = None
 
@@ -75,6 +80,11 @@ class Settings(BaseSettings):
         if self.now is not None and self.now.tzinfo is None:
             raise ValueError("PARKSHARE_NOW needs an offset, e.g. 2022-06-24T09:00+08:00")
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS in production (development serves plain HTTP locally)."""
+        return self.environment == "production"
 
     def clock(self) -> Clock:
         return FixedClock(self.now) if self.now is not None else SystemClock()

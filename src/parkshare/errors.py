@@ -151,3 +151,47 @@ class NotASpreadsheet(ParkshareError):
 class BadEncoding(ParkshareError):
     code = "bad_encoding"
     status = 415
+
+
+# --- accounts and access
+
+
+class NotSignedIn(ParkshareError):
+    code = "not_signed_in"
+    status = 401
+
+
+class WrongCredentials(ParkshareError):
+    code = "wrong_credentials"
+    status = 401
+
+
+class TooManyAttempts(ParkshareError):
+    """Sign-in throttled (by client address) or the account locked after failed attempts."""
+
+    code = "too_many_attempts"
+    status = 429
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+
+
+class NotYourCarPark(Forbidden):
+    code = "not_your_car_park"
+
+
+class NotYourPlate(Forbidden):
+    code = "not_your_plate"
+
+
+class LoginTaken(Conflict):
+    code = "login_taken"
+
+
+class WeakPassword(InvalidInput):
+    code = "weak_password"
+
+
+class InvalidPhone(InvalidInput):
+    code = "invalid_phone"

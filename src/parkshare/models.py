@@ -1,5 +1,6 @@
 """Imports every table so that ``Base.metadata`` is complete (migrations, tests)."""
 
+from parkshare.accounts.model import Account, AuthToken, DriverPlate, LoginAttempt
 from parkshare.credit.model import BlacklistEntry, Violation
 from parkshare.fees.model import TariffRate, TariffRow
 from parkshare.ingest.model import (
@@ -23,12 +24,16 @@ from parkshare.schedules.model import (
 )
 
 __all__ = [
+    "Account",
+    "AuthToken",
     "BlacklistEntry",
     "CalendarOverride",
     "CountReport",
+    "DriverPlate",
     "GateEvent",
     "IngestKey",
     "IngestKeyLot",
+    "LoginAttempt",
     "Lot",
     "LotBerths",
     "Operator",

@@ -29,6 +29,7 @@ from parkshare.cli.common import (
 from parkshare.config import get_settings
 from parkshare.db import Database
 from parkshare.demo import westcoast
+from parkshare.demo.accounts import DEMO_ACCOUNTS
 from parkshare.lots import service as lots
 from parkshare.lots.model import LotKind, LotStatus
 from parkshare.lots.schemas import LotDetail, LotRead
@@ -45,6 +46,10 @@ def demo(
 ) -> None:
     """Build the West Coast demo network (only when the database is empty, or with --rebuild)."""
     settings = get_settings()
+    if settings.environment == "production":
+        raise fail(
+            "demo_in_production", "The demo (with its known passwords) is not for production."
+        )
     database = Database(settings.database_url)
     try:
         if rebuild:
@@ -59,6 +64,9 @@ def demo(
             f"Built the West Coast demo: {summary.lots} car parks, "
             f"{summary.shared_berths:,} shared berths."
         )
+        console.print("Demo sign-ins (local demonstration only):")
+        for account in DEMO_ACCOUNTS:
+            console.print(f"  {account.role:<8} {account.login:<12} {account.password}")
     finally:
         database.dispose()
 

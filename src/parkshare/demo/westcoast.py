@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from parkshare.clock import Clock
+from parkshare.demo.accounts import add_demo_accounts
 from parkshare.demo.sites import Site, SiteKind, Use, west_coast_sites
 from parkshare.fees.service import tariff_row
 from parkshare.fees.tariff import RatePeriod, Tariff
@@ -69,6 +70,7 @@ def build(session: Session, *, clock: Clock) -> DemoSummary:
         for group, lots, berths in TARGETS_2022
     )
     session.flush()
+    add_demo_accounts(session, clock=clock)
     sites = west_coast_sites()
     return DemoSummary(
         lots=len(sites), shared_berths=sum(sum(s.shared_berths.values()) for s in sites)

@@ -46,6 +46,7 @@ class PassApplication(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(40), unique=True)
     plate: Mapped[str] = mapped_column(String(12))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     kind: Mapped[PassKind] = mapped_column(str_enum(PassKind, "pass_kind"))
     month: Mapped[date]
     home_lon: Mapped[float] = mapped_column(Float)  # WGS-84

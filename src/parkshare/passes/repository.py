@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from parkshare.lots.model import Lot
 from parkshare.passes.model import (
     ApplicationStatus,
     ParkingPass,
@@ -17,6 +18,19 @@ from parkshare.repository import Repository
 
 
 class PassRepository(Repository):
+    def applications_of_account(
+        self, account_id: int
+    ) -> list[tuple[PassApplication, ParkingPass | None, str | None]]:
+        """A driver's applications, newest month first, each with the pass it won."""
+        statement = (
+            select(PassApplication, ParkingPass, Lot.code)
+            .outerjoin(ParkingPass, ParkingPass.application_id == PassApplication.id)
+            .outerjoin(Lot, Lot.id == ParkingPass.lot_id)
+            .where(PassApplication.account_id == account_id)
+            .order_by(PassApplication.month.desc(), PassApplication.id.desc())
+        )
+        return [(row[0], row[1], row[2]) for row in self.session.execute(statement)]
+
     def active_count(self, lot_id: int, kind: PassKind, month: date) -> int:
         statement = select(func.count()).where(
             ParkingPass.lot_id == lot_id,

@@ -49,6 +49,16 @@ def _read(session: Session, reservation: Reservation) -> ReservationRead:
     return ReservationRead.of(reservation, lot.code if lot else "")
 
 
+def read_reservations(session: Session, rows: list[Reservation]) -> list[ReservationRead]:
+    lots = LotRepository(session)
+    codes: dict[int, str] = {}
+    for row in rows:
+        if row.lot_id not in codes:
+            lot = lots.get(row.lot_id, with_schedule=False)
+            codes[row.lot_id] = lot.code if lot else ""
+    return [ReservationRead.of(row, codes[row.lot_id]) for row in rows]
+
+
 @router.post(
     "/reservations",
     status_code=201,

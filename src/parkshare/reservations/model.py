@@ -38,6 +38,8 @@ class Reservation(Base):
     ref: Mapped[str] = mapped_column(String(40), unique=True)  # public id
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
     plate: Mapped[str] = mapped_column(String(12), index=True)
+    # The driver's account that booked it (None: booked by staff or through the CLI).
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     category: Mapped[BerthCategory] = mapped_column(str_enum(BerthCategory, "berth_category"))
     start: Mapped[datetime] = mapped_column(UTCDateTime())
     end: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -88,6 +90,7 @@ class WaitlistEntry(Base):
     ref: Mapped[str] = mapped_column(String(40), unique=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
     plate: Mapped[str] = mapped_column(String(12))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     category: Mapped[BerthCategory] = mapped_column(str_enum(BerthCategory, "berth_category"))
     start: Mapped[datetime] = mapped_column(UTCDateTime())
     end: Mapped[datetime] = mapped_column(UTCDateTime())

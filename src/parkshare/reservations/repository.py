@@ -23,6 +23,15 @@ class ReservationRepository(Repository):
     def by_ref(self, ref: str) -> Reservation | None:
         return self.session.scalars(select(Reservation).where(Reservation.ref == ref)).one_or_none()
 
+    def of_account(self, account_id: int, *, limit: int = 200) -> list[Reservation]:
+        statement = (
+            select(Reservation)
+            .where(Reservation.account_id == account_id)
+            .order_by(Reservation.start.desc(), Reservation.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(statement))
+
     def by_idempotency_key(self, key: str) -> Reservation | None:
         statement = select(Reservation).where(Reservation.idempotency_key == key)
         return self.session.scalars(statement).one_or_none()

@@ -1,30 +1,32 @@
-"""Web pages. Until the driver, operator and city pages land, ``/`` is a plain status page."""
+"""The web app: server-rendered pages (Jinja2) with a little JavaScript, every asset served
+here. Page groups: ``pages`` (start, sign-in, language), ``driver``, ``console`` (operators),
+``city`` (administrators)."""
 
 from __future__ import annotations
 
-from html import escape
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
-
-from parkshare.deps import SessionDep
-from parkshare.lots.service import list_lots
+from parkshare.errors import ParkshareError
+from parkshare.web import pages
+from parkshare.web.render import HERE, render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(pages.router)
 
 
-@router.get("/", response_class=HTMLResponse)
-def status_page(session: SessionDep) -> str:
-    lots = list_lots(session, limit=1).total
-    return f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>parkshare 错时共享停车</title></head>
-<body style="font-family: sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem">
-<h1>parkshare · 错时共享停车</h1>
-<p>运行中 / running — {escape(str(lots))} 个停车场 car parks in the registry.</p>
-<ul>
-<li><a href="/docs">API 文档 / API documentation</a></li>
-<li><a href="/api/v1/lots">/api/v1/lots</a></li>
-<li><a href="/api/v1/reports/targets?year=2022">/api/v1/reports/targets?year=2022</a></li>
-</ul></body></html>"""
+def mount(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(router)
+
+
+def error_page(request: Request, exc: ParkshareError) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        status_code=exc.status,
+        status=exc.status,
+        code=exc.code,
+        message=exc.message,
+    )
