@@ -20,7 +20,7 @@ from parkshare.clock import Clock
 from parkshare.config import Settings, get_settings
 from parkshare.credit.api import router as credit_router
 from parkshare.db import Database
-from parkshare.errors import ParkshareError
+from parkshare.errors import ParkshareError, PlainHttpError
 from parkshare.fees.api import router as fees_router
 from parkshare.ingest.api import router as ingest_router
 from parkshare.interop.api import router as interop_router
@@ -28,8 +28,26 @@ from parkshare.lots.api import router as lots_router
 from parkshare.passes.api import router as passes_router
 from parkshare.reports.api import router as reports_router
 from parkshare.reservations.api import router as reservations_router
+from parkshare.schedules.api import router as schedules_router
+from parkshare.search.api import router as search_router
 
 API_PREFIX = "/api/v1"
+# Every router of the HTTP API, mounted under API_PREFIX; each is authorised by the access
+# table (accounts/access.py).
+API_ROUTERS = (
+    accounts_router,
+    interop_router,  # before lots: /lots/export.xlsx is not a car park code
+    lots_router,
+    availability_router,
+    reservations_router,
+    schedules_router,
+    passes_router,
+    credit_router,
+    fees_router,
+    ingest_router,
+    reports_router,
+    search_router,
+)
 
 
 def create_app(
@@ -56,21 +74,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock or settings.clock()
-    routers = (
-        accounts_router,
-        interop_router,  # before lots: /lots/export.xlsx is not a car park code
-        lots_router,
-        availability_router,
-        reservations_router,
-        passes_router,
-        credit_router,
-        fees_router,
-        ingest_router,
-        reports_router,
-    )
-    for router in routers:
+    for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
-    web.mount(app)
+    web.mount(app, settings)
     _add_error_handlers(app)
     return app
 
@@ -97,8 +103,11 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        if not request.url.path.startswith((API_PREFIX, "/static/")):
+            page = PlainHttpError(exc.status_code, code, str(exc.detail))
+            return web.error_page(request, page)
         return JSONResponse(
             {"code": code, "message": str(exc.detail)},
             status_code=exc.status_code,

@@ -185,6 +185,15 @@ class NotYourPlate(Forbidden):
     code = "not_your_plate"
 
 
+class PlainHttpError(ParkshareError):
+    """A routing error (an unknown page: 404, a wrong method: 405) shown as a web page."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
 class LoginTaken(Conflict):
     code = "login_taken"
 

@@ -18,7 +18,7 @@ from parkshare.clock import FixedClock
 from parkshare.config import Settings
 from parkshare.db import Database
 from parkshare.reservations.lifecycle import detect_overstays
-from tests.factories import make_lot
+from tests.factories import bearer_for, make_lot
 
 SH = ZoneInfo("Asia/Shanghai")
 SETTINGS = Settings(
@@ -42,7 +42,9 @@ def serve(database: Database, clock: FixedClock) -> TestClient:
     clock.set(at(2022, 6, 24, 9))
     with database.session(write=True) as session:
         make_lot(session, clock=clock, code=LOT, shared_berths=2)
-    return TestClient(create_app(SETTINGS, database, clock))
+    return TestClient(
+        create_app(SETTINGS, database, clock), headers=bearer_for(database, clock=clock)
+    )
 
 
 @pytest.fixture

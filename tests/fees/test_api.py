@@ -15,7 +15,7 @@ from parkshare.app import create_app
 from parkshare.clock import FixedClock
 from parkshare.db import Database
 from tests.factories import API_SETTINGS as SETTINGS
-from tests.factories import DAY, NIGHT, make_lot
+from tests.factories import DAY, NIGHT, bearer_for, make_lot
 from tests.factories import DAY_NIGHT_TARIFF as TARIFF
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -43,7 +43,9 @@ def serve(database: Database, clock: FixedClock) -> TestClient:
     clock.set(at(2022, 6, 24, 9))
     with database.session(write=True) as session:
         make_lot(session, clock=clock, code=LOT, shared_berths=2, tariff=TARIFF)
-    return TestClient(create_app(SETTINGS, database, clock))
+    return TestClient(
+        create_app(SETTINGS, database, clock), headers=bearer_for(database, clock=clock)
+    )
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from parkshare.app import create_app
 from parkshare.clock import FixedClock
 from parkshare.config import Settings
 from parkshare.db import Database
-from tests.factories import make_lot
+from tests.factories import bearer_for, make_lot
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2022, 6, 24, 9, 0, tzinfo=SH)
@@ -27,7 +27,8 @@ def client(database: Database) -> Iterator[TestClient]:
         make_lot(session, clock=clock, code="L", shared_berths=5, total_berths=20)
         make_lot(session, clock=clock, code="M")
     settings = Settings(database_url=database.url, environment="test")
-    with TestClient(create_app(settings, database, clock)) as test_client:
+    app = create_app(settings, database, clock)
+    with TestClient(app, headers=bearer_for(database, clock=clock)) as test_client:
         yield test_client
 
 

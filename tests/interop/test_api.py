@@ -26,7 +26,7 @@ from parkshare.interop.datex2 import PRK
 from parkshare.interop.rows import COLUMNS
 from parkshare.interop.spreadsheet import MAX_ROWS, MAX_UPLOAD_BYTES, read_table
 from parkshare.lots.model import LotStatus
-from tests.factories import make_lot
+from tests.factories import bearer_for, make_lot
 
 SH = ZoneInfo("Asia/Shanghai")
 SETTINGS = Settings(environment="test", live_stale_after_minutes=10, live_offline_after_minutes=60)
@@ -36,7 +36,9 @@ IMPORT = "/api/v1/lots/import"
 
 
 def serve(database: Database, clock: FixedClock) -> TestClient:
-    return TestClient(create_app(SETTINGS, database, clock))
+    return TestClient(
+        create_app(SETTINGS, database, clock), headers=bearer_for(database, clock=clock)
+    )
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from parkshare.app import create_app
 from parkshare.clock import FixedClock
 from parkshare.config import Settings
 from parkshare.db import Database
-from tests.factories import make_lot
+from tests.factories import bearer_for, make_lot
 
 SH = ZoneInfo("Asia/Shanghai")
 SETTINGS = Settings(environment="test")
@@ -40,7 +40,9 @@ def serve(database: Database, clock: FixedClock) -> TestClient:
         far = make_lot(session, clock=clock, code="FAR", shared_berths=2)
         near.lon, near.lat = 120.180, 35.960
         far.lon, far.lat = 120.190, 35.960
-    return TestClient(create_app(SETTINGS, database, clock))
+    return TestClient(
+        create_app(SETTINGS, database, clock), headers=bearer_for(database, clock=clock)
+    )
 
 
 @pytest.fixture

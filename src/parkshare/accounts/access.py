@@ -54,6 +54,8 @@ RULES: dict[str, Rule] = {
     "parkapi_json": PUBLIC,
     "datex2_xml": PUBLIC,
     "get_targets": PUBLIC,
+    "get_utilisation": allow(ADMIN),
+    "search_lots": PUBLIC,
     # accounts
     "register": PUBLIC,
     "create_token": PUBLIC,
@@ -75,9 +77,14 @@ RULES: dict[str, Rule] = {
     "record_arrival": allow(OPERATOR, ADMIN, lot="code"),
     "record_departure": allow(OPERATOR, ADMIN, lot="code"),
     "get_statement": allow(OPERATOR, ADMIN, lot="code"),
+    # schedules and tariffs
+    "get_lot_schedule": allow(OPERATOR, ADMIN, lot="code"),
+    "preview_lot_schedule": allow(OPERATOR, ADMIN, lot="code"),
+    "put_lot_schedule": allow(OPERATOR, ADMIN, lot="code"),
+    "put_lot_tariff": allow(OPERATOR, ADMIN, lot="code"),
     # passes
     "create_offer": allow(OPERATOR, ADMIN, body="operator: own car park"),
-    "create_application": allow(DRIVER, body="own plate"),
+    "create_application": allow(DRIVER, ADMIN, body="driver: own plate"),
     "allocate": allow(ADMIN),
     # credit
     "list_violations": allow(OPERATOR, ADMIN, body="operator: own car parks only"),
@@ -92,6 +99,7 @@ RULES: dict[str, Rule] = {
     "get_whitelist": INGEST_KEY,
     # registry spreadsheets
     "export_lots": allow(ADMIN),
+    "export_lots_csv": allow(ADMIN),
     "import_lots": allow(ADMIN),
 }
 
@@ -130,6 +138,23 @@ def own_lot_codes(principal: Principal, session: Session) -> set[str] | None:
     if principal.operator_id is None:
         return set()
     return AccountRepository(session).operator_lot_codes(principal.operator_id)
+
+
+def own_lot_ids(principal: Principal, session: Session) -> set[int] | None:
+    """Like ``own_lot_codes``, by database id."""
+    if principal.role is ADMIN:
+        return None
+    if principal.operator_id is None:
+        return set()
+    return AccountRepository(session).operator_lot_ids(principal.operator_id)
+
+
+def require_lot_id(principal: Principal, session: Session, lot_id: int, *, missing: str) -> None:
+    """An operator acts on a record of their own car parks only; for anyone else the record
+    does not exist (``missing`` says which)."""
+    own = own_lot_ids(principal, session)
+    if own is not None and lot_id not in own:
+        raise NotFound(missing)
 
 
 def require_plate(principal: Principal, session: Session, plate: str) -> None:

@@ -20,11 +20,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def current_principal(request: Request, session: SessionDep, clock: ClockDep) -> Principal | None:
     """The account behind the request's bearer token (API clients) or session cookie (the web
-    app); ``None`` when anonymous. A bearer token that is not valid is an error, not anonymity.
-    Ingest keys (``psk_…``) are not accounts: the ingest routes check them themselves."""
+    app); ``None`` when anonymous. An account token (``pst_…``) that is not valid is an error,
+    not anonymity. Other bearer tokens (ingest keys, ``psk_…``) are not accounts: the ingest
+    routes check them themselves, and elsewhere they count as anonymous."""
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
-    if scheme.lower() == "bearer" and not secret.strip().startswith("psk_"):
+    if scheme.lower() == "bearer" and secret.strip().startswith("pst_"):
         principal = service.principal_for(session, secret.strip(), kind="api", clock=clock)
         if principal is None:
             raise NotSignedIn("This token is not valid (expired, revoked or mistyped).")

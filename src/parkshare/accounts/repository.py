@@ -59,5 +59,8 @@ class AccountRepository(Repository):
     def forget_attempts(self, before: datetime) -> None:
         self.session.execute(delete(LoginAttempt).where(LoginAttempt.at < before))
 
+    def operator_lot_ids(self, operator_id: int) -> set[int]:
+        return set(self.session.scalars(select(Lot.id).where(Lot.operator_id == operator_id)))
+
     def operator_lot_codes(self, operator_id: int) -> set[str]:
         return set(self.session.scalars(select(Lot.code).where(Lot.operator_id == operator_id)))

@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 
 from parkshare.accounts.model import Account
 from parkshare.accounts.principal import Role
+from parkshare.accounts.service import display_login
 from parkshare.lots.schemas import local
 from parkshare.passes.model import ApplicationStatus, ParkingPass, PassApplication, PassKind
-from parkshare.plates import mask_plate
 
 
 class Registration(BaseModel):
@@ -51,7 +51,7 @@ class AccountRead(BaseModel):
         return cls(
             id=account.id,
             role=account.role,
-            login=mask_phone(account.login) if account.role is Role.DRIVER else account.login,
+            login=display_login(account),
             name=account.name,
             operator_id=account.operator_id,
             plates=plates or [],
@@ -89,7 +89,3 @@ class MyPassRead(BaseModel):
             pass_ref=won.ref if won else None,
             price_fen=won.price_fen if won else None,
         )
-
-
-def mask_phone(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else mask_plate(phone)

@@ -34,6 +34,9 @@ fees_app = typer.Typer(help="Fees and statements.", no_args_is_help=True)
 outbox_app = typer.Typer(help="Queued notifications.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Networking: keys, MQTT, retention.", no_args_is_help=True)
 export_app = typer.Typer(help="Open-format exports for other platforms.", no_args_is_help=True)
+accounts_app = typer.Typer(
+    help="Accounts: administrators and operator staff.", no_args_is_help=True
+)
 app.add_typer(lots_app, name="lots")
 app.add_typer(report_app, name="report")
 app.add_typer(calendar_app, name="calendar")
@@ -42,6 +45,7 @@ app.add_typer(fees_app, name="fees")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(export_app, name="export")
+app.add_typer(accounts_app, name="accounts")
 
 console = Console()
 

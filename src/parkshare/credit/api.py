@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from parkshare.accounts import access
+from parkshare.accounts.deps import SignedIn
 from parkshare.credit import service
 from parkshare.credit.model import BlacklistEntry, Violation, ViolationKind
 from parkshare.credit.repository import CreditRepository
@@ -69,13 +71,20 @@ class BarRead(BaseModel):
 
 @router.get("/violations", response_model=ViolationPage)
 def list_violations(
+    principal: SignedIn,
     session: SessionDep,
     lot: Annotated[str | None, Query(max_length=40)] = None,
     plate: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> ViolationPage:
-    lot_ids = [get_lot(session, lot, with_schedule=False).id] if lot else None
+    """Violations, newest first; operator staff see those at their own car parks only."""
+    if lot:
+        access.require_lot(principal, session, lot)
+        lot_ids: list[int] | None = [get_lot(session, lot, with_schedule=False).id]
+    else:
+        own = access.own_lot_ids(principal, session)
+        lot_ids = sorted(own) if own is not None else None
     number = parse_plate(plate).number if plate else None
     page = CreditRepository(session).violations(
         lot_ids=lot_ids, plate=number, limit=limit, offset=offset
@@ -85,9 +94,14 @@ def list_violations(
 
 @router.post("/violations/{violation_id}/correct", response_model=ViolationRead)
 def correct_violation(
-    violation_id: int, body: Note, database: DatabaseDep, clock: ClockDep
+    violation_id: int, body: Note, principal: SignedIn, database: DatabaseDep, clock: ClockDep
 ) -> ViolationRead:
     def work(session: Session) -> ViolationRead:
+        found = CreditRepository(session).get_violation(violation_id)
+        if found is not None:
+            access.require_lot_id(
+                principal, session, found.lot_id, missing=f"No violation {violation_id}."
+            )
         corrected = service.correct_violation(session, violation_id, note=body.note, clock=clock)
         return ViolationRead.of(corrected)
 

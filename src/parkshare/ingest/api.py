@@ -9,8 +9,10 @@ from fastapi import APIRouter, Body, Header
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from parkshare.accounts import access
+from parkshare.accounts.deps import SignedIn
 from parkshare.deps import ClockDep, DatabaseDep, PolicyDep, SessionDep, SettingsDep, write
-from parkshare.errors import InvalidInput, LotNotInScope
+from parkshare.errors import InvalidInput, LotNotInScope, NotFound
 from parkshare.ingest import events, keys
 from parkshare.ingest.live import Link, live_state
 from parkshare.ingest.model import IngestKey
@@ -98,8 +100,13 @@ class LiveRead(BaseModel):
 
 
 @router.post("/ingest/keys", response_model=KeyCreated, status_code=201)
-def create_key(body: KeyCreate, database: DatabaseDep, clock: ClockDep) -> KeyCreated:
+def create_key(
+    body: KeyCreate, principal: SignedIn, database: DatabaseDep, clock: ClockDep
+) -> KeyCreated:
+    """A key for a car-park system; operator staff only for their own car parks."""
+
     def work(session: Session) -> KeyCreated:
+        access.require_lots(principal, session, body.lots)
         key, secret = keys.create_key(session, name=body.name, lot_codes=body.lots, clock=clock)
         return KeyCreated(**KeyRead.of(key).model_dump(), key=secret, lots=sorted(set(body.lots)))
 
@@ -107,13 +114,30 @@ def create_key(body: KeyCreate, database: DatabaseDep, clock: ClockDep) -> KeyCr
 
 
 @router.get("/ingest/keys", response_model=list[KeyRead])
-def list_keys(session: SessionDep) -> list[KeyRead]:
-    return [KeyRead.of(k) for k in IngestRepository(session).all_keys()]
+def list_keys(principal: SignedIn, session: SessionDep) -> list[KeyRead]:
+    """Keys with their last activity; operator staff see keys of their own car parks only."""
+    repository = IngestRepository(session)
+    own = access.own_lot_ids(principal, session)
+    return [
+        KeyRead.of(key)
+        for key in repository.all_keys()
+        if own is None or _within(repository, key, own)
+    ]
+
+
+def _within(repository: IngestRepository, key: IngestKey, lot_ids: set[int]) -> bool:
+    scope = set(repository.key_lots(key.id).values())
+    return bool(scope) and scope <= lot_ids
 
 
 @router.post("/ingest/keys/{prefix}/revoke", response_model=KeyRead)
-def revoke_key(prefix: str, database: DatabaseDep, clock: ClockDep) -> KeyRead:
+def revoke_key(prefix: str, principal: SignedIn, database: DatabaseDep, clock: ClockDep) -> KeyRead:
     def work(session: Session) -> KeyRead:
+        repository = IngestRepository(session)
+        key = repository.key_by_prefix(prefix)
+        own = access.own_lot_ids(principal, session)
+        if key is not None and own is not None and not _within(repository, key, own):
+            raise NotFound(f"No ingest key {prefix!r}.")
         return KeyRead.of(keys.revoke(session, prefix, clock=clock))
 
     return write(database, work)

@@ -8,23 +8,22 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.types import Message
 
 from parkshare.clock import Clock
 from parkshare.db import Database
 from parkshare.deps import ClockDep, DatabaseDep, SessionDep, SettingsDep, write
-from parkshare.errors import InvalidInput, UploadTooLarge
+from parkshare.errors import InvalidInput
 from parkshare.geo import CoordSystem
 from parkshare.interop import service
+from parkshare.interop.csv_export import CSV_MEDIA_TYPE, export_registry_csv
 from parkshare.interop.datex2 import MEDIA_TYPE as XML_MEDIA_TYPE
 from parkshare.interop.schemas import ImportReport
 from parkshare.interop.service import Thresholds
-from parkshare.interop.spreadsheet import MAX_UPLOAD_BYTES, XLSX_MEDIA_TYPE
+from parkshare.interop.spreadsheet import XLSX_MEDIA_TYPE
+from parkshare.interop.upload import multipart_form
 
 router = APIRouter(tags=["interoperability"])
 
-# Room for the multipart envelope (boundaries, part headers) around the file itself.
-MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
 
 _UPLOAD_BODY = {
     "required": True,
@@ -82,6 +81,21 @@ def export_lots(session: SessionDep) -> Response:
     )
 
 
+@router.get(
+    "/exports/lots.csv",
+    response_class=Response,
+    responses={200: {"content": {CSV_MEDIA_TYPE: {}}}},
+)
+def export_lots_csv(session: SessionDep) -> Response:
+    """The registry as CSV (UTF-8 with BOM, so Excel shows the Chinese right); view only —
+    the .xlsx export is the one that imports back unchanged."""
+    return Response(
+        export_registry_csv(session),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="parkshare-lots.csv"'},
+    )
+
+
 @router.post(
     "/lots/import", response_model=ImportReport, openapi_extra={"requestBody": _UPLOAD_BODY}
 )
@@ -97,8 +111,7 @@ async def import_lots(
     """Create or update car parks from a spreadsheet (multipart field ``file``). Every row is
     checked first; with any bad row nothing is imported and the answer (422,
     ``import_invalid``) lists each row's problems."""
-    body = await _limited_body(request)
-    data, filename = await _uploaded_file(request, body)
+    data, filename = await _uploaded_file(request)
     return await run_in_threadpool(
         _import, database, data, filename=filename, coords=coords, dry_run=dry_run, clock=clock
     )
@@ -125,40 +138,12 @@ def _import(
     return write(database, work)
 
 
-async def _limited_body(request: Request) -> bytes:
-    """The request body, refused as soon as it passes the limit (whatever it claims)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _too_large()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _too_large()
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large() -> UploadTooLarge:
-    return UploadTooLarge(
-        f"Uploads are limited to {MAX_UPLOAD_BYTES:,} bytes.", limit_bytes=MAX_UPLOAD_BYTES
-    )
-
-
-async def _uploaded_file(request: Request, body: bytes) -> tuple[bytes, str]:
-    """The ``file`` part of a multipart body already read (and size-checked)."""
-
-    async def replay() -> Message:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    form = await Request(request.scope, replay).form(max_files=1, max_fields=10)
-    try:
+async def _uploaded_file(request: Request) -> tuple[bytes, str]:
+    """The ``file`` part of the multipart request (size-checked first)."""
+    async with multipart_form(request) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise InvalidInput(
                 "Send the spreadsheet as multipart/form-data in the field 'file'.", field="file"
             )
         return await upload.read(), upload.filename or ""
-    finally:
-        await form.close()

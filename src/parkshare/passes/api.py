@@ -8,7 +8,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from parkshare.deps import ClockDep, DatabaseDep, PolicyDep, write
+from parkshare.accounts import access
+from parkshare.accounts.deps import SignedIn
+from parkshare.accounts.principal import Role
+from parkshare.deps import ClockDep, DatabaseDep, PolicyDep, SessionDep, write
 from parkshare.fees.api import parse_month
 from parkshare.geo import CoordSystem
 from parkshare.passes import service
@@ -85,7 +88,10 @@ class AllocationRead(BaseModel):
 
 
 @router.post("/offers", response_model=OfferRead, status_code=201)
-def create_offer(body: OfferCreate, database: DatabaseDep) -> OfferRead:
+def create_offer(
+    body: OfferCreate, principal: SignedIn, session: SessionDep, database: DatabaseDep
+) -> OfferRead:
+    access.require_lot(principal, session, body.lot)
     month = parse_month(body.month)
 
     def work(session: Session) -> OfferRead:
@@ -105,9 +111,16 @@ def create_offer(body: OfferCreate, database: DatabaseDep) -> OfferRead:
 
 @router.post("/applications", response_model=ApplicationRead, status_code=201)
 def create_application(
-    body: ApplicationCreate, database: DatabaseDep, clock: ClockDep
+    body: ApplicationCreate,
+    principal: SignedIn,
+    session: SessionDep,
+    database: DatabaseDep,
+    clock: ClockDep,
 ) -> ApplicationRead:
+    """A driver applies for one of their registered plates (administrators for anyone)."""
+    access.require_plate(principal, session, body.plate)
     request = service.PassApplicationRequest(
+        account_id=principal.account_id if principal.role is Role.DRIVER else None,
         plate=body.plate,
         kind=body.kind,
         month=parse_month(body.month),

@@ -75,6 +75,7 @@ class PassApplicationRequest:
     coords: CoordSystem = CoordSystem.WGS84
     max_walk_m: int = 1_000
     preferred_lots: tuple[str, ...] = ()
+    account_id: int | None = None  # the driver's account applying (None: staff, CLI)
 
 
 def apply(session: Session, request: PassApplicationRequest, *, clock: Clock) -> PassApplication:
@@ -98,6 +99,7 @@ def apply(session: Session, request: PassApplicationRequest, *, clock: Clock) ->
     application = PassApplication(
         ref=new_ref("A"),
         plate=plate,
+        account_id=request.account_id,
         kind=request.kind,
         month=month,
         home_lon=lon,

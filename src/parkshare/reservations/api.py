@@ -9,6 +9,9 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from parkshare.accounts import access
+from parkshare.accounts.deps import SignedIn
+from parkshare.accounts.principal import Role
 from parkshare.clock import Clock, parse_instant
 from parkshare.deps import ClockDep, DatabaseDep, PolicyDep, SessionDep, write
 from parkshare.errors import InvalidInput
@@ -67,12 +70,21 @@ def read_reservations(session: Session, rows: list[Reservation]) -> list[Reserva
 )
 def create_reservation(
     body: ReservationCreate,
+    principal: SignedIn,
+    session: SessionDep,
     database: DatabaseDep,
     policy: PolicyDep,
     clock: ClockDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ReservationRead | JSONResponse:
+    """A driver books for one of their registered plates; operator staff for their own car
+    parks (a driver at the counter or on the phone); administrators anywhere."""
+    if principal.role is Role.DRIVER:
+        access.require_plate(principal, session, body.plate)
+    else:
+        access.require_lot(principal, session, body.lot)
     request = service.ReservationRequest(
+        account_id=principal.account_id if principal.role is Role.DRIVER else None,
         lot=body.lot,
         plate=body.plate,
         start=parse_instant(body.start, name="from"),

@@ -51,6 +51,7 @@ class ReservationRequest:
     end: datetime
     category: BerthCategory = BerthCategory.ORDINARY
     waitlist: bool = False  # wait for a berth when the car park is full
+    account_id: int | None = None  # the driver's account booking it (None: staff, CLI)
 
     def fingerprint(self) -> str:
         body = {
@@ -60,6 +61,7 @@ class ReservationRequest:
             "end": self.end.timestamp(),
             "category": str(self.category),
             "waitlist": self.waitlist,
+            "account": self.account_id,
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
@@ -117,6 +119,7 @@ def reserve(
                 request.end,
                 fingerprint=fingerprint,
                 idempotency_key=idempotency_key,
+                account_id=request.account_id,
                 clock=clock,
             )
         raise NoCapacity(
@@ -133,6 +136,7 @@ def reserve(
         must_leave_by=answer.must_leave_by or request.end,
         fingerprint=fingerprint,
         idempotency_key=idempotency_key,
+        account_id=request.account_id,
         policy=policy,
         clock=clock,
     )
@@ -150,6 +154,7 @@ def book(
     must_leave_by: datetime,
     fingerprint: str,
     idempotency_key: str | None,
+    account_id: int | None = None,
     policy: Policy,
     clock: Clock,
 ) -> Reservation:
@@ -160,6 +165,7 @@ def book(
         ref=new_ref("R"),
         lot_id=lot.id,
         plate=plate,
+        account_id=account_id,
         category=category,
         start=start,
         end=end,

@@ -31,6 +31,7 @@ def join(
     *,
     fingerprint: str,
     idempotency_key: str | None,
+    account_id: int | None = None,
     clock: Clock,
 ) -> WaitlistEntry:
     from parkshare.reservations.service import new_ref
@@ -39,6 +40,7 @@ def join(
         ref=new_ref("W"),
         lot_id=lot.id,
         plate=plate,
+        account_id=account_id,
         category=category,
         start=start,
         end=end,
@@ -96,6 +98,7 @@ def offer_freed_berths(session: Session, lot_id: int, *, policy: Policy, clock: 
             must_leave_by=answer.must_leave_by or entry.end,
             fingerprint=hashlib.sha256(entry.ref.encode()).hexdigest(),
             idempotency_key=None,
+            account_id=entry.account_id,
             policy=policy,
             clock=clock,
         )

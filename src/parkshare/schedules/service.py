@@ -1,21 +1,41 @@
-"""Use cases of sharing schedules: read a car park's schedule, override a date, suspend."""
+"""Use cases of sharing schedules: read a car park's schedule, edit it (preview, save),
+override a date, suspend."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session, object_session
 
+from parkshare.availability.rules import Commitment
 from parkshare.calendar import DayType, OfficialCalendar
 from parkshare.clock import Clock
-from parkshare.errors import InvalidSchedule
+from parkshare.errors import InvalidSchedule, LotNotFound
 from parkshare.lots.model import Lot
+from parkshare.lots.repository import LotRepository
+from parkshare.lots.service import get_lot
+from parkshare.reservations.model import ReservationStatus
+from parkshare.reservations.repository import ReservationRepository
 from parkshare.schedules.model import (
     CalendarOverride,
     SharingRuleBerths,
     SharingRuleRow,
     SharingSchedule,
     SuspensionRow,
+)
+from parkshare.schedules.preview import (
+    Holding,
+    Misfit,
+    Preview,
+    Problem,
+    Proposal,
+    ScheduleChanged,
+    ScheduleConflictsReservations,
+    accept,
+    misfits,
+    problems,
+    week,
 )
 from parkshare.schedules.repository import ScheduleRepository
 from parkshare.schedules.rules import (
@@ -24,6 +44,7 @@ from parkshare.schedules.rules import (
     Schedule,
     SharingRule,
     Suspension,
+    Window,
 )
 
 
@@ -152,3 +173,121 @@ def override_day(
         row.day_type, row.note = day_type, note
     session.flush()
     return row
+
+
+# --- editing a schedule (the operator console and PUT /lots/{code}/schedule)
+
+
+def physical_berths(lot: Lot) -> dict[BerthCategory, int]:
+    counts = {category: 0 for category in BerthCategory}
+    counts.update({row.category: row.total for row in lot.berths})
+    return counts
+
+
+def preview_schedule(
+    session: Session, lot: Lot, proposal: Proposal, *, clock: Clock, horizon_days: int = 31
+) -> ScheduleCheck:
+    """What ``proposal`` would share at ``lot`` over the coming week (from today, local time),
+    or its problems; and the reservations it could not honour. Changes nothing."""
+    found = problems(proposal, physical_berths(lot))
+    if found:
+        return ScheduleCheck(problems=found, preview=None, misfits=[])
+    rules, quiet = accept(proposal, physical_berths(lot))
+    proposed = replace(schedule_of(lot), rules=rules, quiet_hours=quiet)
+    days = calendar(session)
+    today = clock.now().astimezone(proposed.tz).date()
+    return ScheduleCheck(
+        problems=[],
+        preview=week(proposed, days, today, horizon_days=horizon_days),
+        misfits=unfit_reservations(session, lot, proposed, clock=clock, horizon_days=horizon_days),
+    )
+
+
+def save_schedule(
+    session: Session,
+    code: str,
+    proposal: Proposal,
+    *,
+    expected_version: int | None = None,
+    clock: Clock,
+    horizon_days: int = 31,
+) -> Lot:
+    """Replace a car park's rules and quiet hours, under the car park's lock.
+
+    A change that would break reservations already made is refused (409
+    ``schedule_conflicts_reservations``), never applied to them silently: as with a suspension,
+    the drivers must be told, so the operator suspends sharing for that period first (which
+    cancels those bookings free of charge after the notice period) and then changes the rules.
+    ``expected_version`` (the version the editor loaded) refuses a save over someone else's.
+    """
+    locked = LotRepository(session).lock_by_code(code)
+    if locked is None:
+        raise LotNotFound(f"No car park has the code {code!r}.", lot=code)
+    lot = get_lot(session, code)
+    if expected_version is not None and expected_version != lot.version:
+        raise ScheduleChanged(
+            f"The schedule of {code} was changed (version {lot.version}) since you loaded "
+            f"version {expected_version}; reload it and make your change again.",
+            version=lot.version,
+        )
+    rules, quiet = accept(proposal, physical_berths(lot))
+    current = schedule_of(lot)
+    if _same_rules(rules, current.rules) and quiet == current.quiet_hours:
+        return lot  # nothing changes: no new version
+    proposed = replace(current, rules=rules, quiet_hours=quiet)
+    broken = unfit_reservations(session, lot, proposed, clock=clock, horizon_days=horizon_days)
+    if broken:
+        raise ScheduleConflictsReservations(
+            f"{len(broken)} reservation(s) would no longer fit the new schedule. Suspend "
+            "sharing for their period first (drivers are told and their bookings cancelled "
+            "free of charge), or keep the schedule until they are over.",
+            reservations=[{"reservation": m.ref, "reason": m.reason} for m in broken],
+        )
+    set_schedule(lot, rules, quiet, clock=clock)
+    session.flush()
+    return lot
+
+
+def _same_rules(one: tuple[SharingRule, ...], other: tuple[SharingRule, ...]) -> bool:
+    """Equal rules, a category left out counting as sharing none of it."""
+
+    def key(rule: SharingRule) -> tuple[object, ...]:
+        shared = tuple(rule.shared_berths.get(c, 0) for c in BerthCategory)
+        return (rule.day_types, rule.start, rule.end, rule.end_day_offset, shared)
+
+    return [key(r) for r in one] == [key(r) for r in other]
+
+
+def unfit_reservations(
+    session: Session, lot: Lot, schedule: Schedule, *, clock: Clock, horizon_days: int = 31
+) -> list[Misfit]:
+    """The reservations of ``lot`` still to come or under way that ``schedule`` could not
+    honour (each checked with everything else held in its window: reservations and passes)."""
+    # Imported here: availability builds on this module (profiles, schedule_of).
+    from parkshare.availability.service import commitments
+
+    now = clock.now()
+    days = calendar(session)
+    holdings = [
+        Holding(
+            ref=r.ref,
+            category=r.category,
+            start=r.start,
+            end=r.end,
+            must_leave_by=r.must_leave_by,
+            inside=r.status is not ReservationStatus.BOOKED,
+        )
+        for r in ReservationRepository(session).holding(lot.id, now, None)
+    ]
+
+    def held(window: Window) -> list[Commitment]:
+        return commitments(session, lot.id, window, days, anchor=window.start or now)
+
+    return misfits(schedule, days, holdings, held, now=now, horizon_days=horizon_days)
+
+
+@dataclass(frozen=True)
+class ScheduleCheck:
+    problems: list[Problem]
+    preview: Preview | None
+    misfits: list[Misfit]

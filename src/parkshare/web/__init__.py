@@ -8,17 +8,22 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
+from parkshare.config import Settings
 from parkshare.errors import ParkshareError
 from parkshare.web import pages
 from parkshare.web.render import HERE, render
+from parkshare.web.security import SecurityHeaders
 
 router = APIRouter(include_in_schema=False)
 router.include_router(pages.router)
 
 
-def mount(app: FastAPI) -> None:
+def mount(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
+    app.add_middleware(
+        SecurityHeaders, tile_url=settings.map_tile_url, hsts=settings.secure_cookies
+    )
 
 
 def error_page(request: Request, exc: ParkshareError) -> HTMLResponse:

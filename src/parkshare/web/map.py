@@ -65,7 +65,7 @@ class MapView:
 
     @property
     def marker_radius(self) -> float:
-        return max(self.view_box[2], self.view_box[3]) / 140
+        return max(self.view_box[2], self.view_box[3]) / 100
 
 
 def project(lon: float, lat: float) -> tuple[float, float]:

@@ -1,0 +1,60 @@
+"""HTTP edge of search (public: drivers search before they sign in)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from parkshare.clock import parse_instant
+from parkshare.deps import ClockDep, PolicyDep, SessionDep
+from parkshare.geo import CoordSystem
+from parkshare.lots.model import LotKind
+from parkshare.schedules.rules import BerthCategory
+from parkshare.search import rules
+from parkshare.search.schemas import SearchRead
+from parkshare.search.service import search
+
+router = APIRouter(tags=["search"])
+
+
+@router.get("/search", response_model=SearchRead)
+def search_lots(
+    session: SessionDep,
+    policy: PolicyDep,
+    clock: ClockDep,
+    lat: Annotated[float, Query(ge=-90, le=90, description="Latitude of the query point")],
+    lon: Annotated[float, Query(ge=-180, le=180, description="Longitude of the query point")],
+    start: Annotated[str, Query(alias="from", max_length=64, examples=["2022-06-24T19:00+08:00"])],
+    end: Annotated[str, Query(alias="to", max_length=64, examples=["2022-06-25T07:00+08:00"])],
+    min_free: Annotated[int, Query(ge=1, le=rules.MAX_MIN_FREE)] = 1,
+    radius: Annotated[
+        int, Query(ge=1, le=rules.MAX_RADIUS_M, description="Straight-line radius in metres")
+    ] = rules.DEFAULT_RADIUS_M,
+    kind: LotKind | None = None,
+    max_price: Annotated[
+        int | None, Query(ge=0, description="Highest price for the whole interval, in fen")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=rules.MAX_LIMIT)] = rules.DEFAULT_LIMIT,
+    coords: Annotated[
+        CoordSystem,
+        Query(description="Datum of the query point and of the answer (GCJ-02 for Chinese maps)"),
+    ] = CoordSystem.WGS84,
+    category: BerthCategory = BerthCategory.ORDINARY,
+) -> SearchRead:
+    """The nearest car parks with ``min_free`` shared berths free over the whole of
+    [from, to), nearest first. Distances are straight lines."""
+    query = rules.SearchQuery(
+        lon=lon,
+        lat=lat,
+        start=parse_instant(start, name="from"),
+        end=parse_instant(end, name="to"),
+        min_free=min_free,
+        radius_m=radius,
+        kind=kind,
+        max_price_fen=max_price,
+        limit=limit,
+        coords=coords,
+        category=category,
+    )
+    return SearchRead.of(search(session, query, clock=clock, policy=policy))
