@@ -10,13 +10,14 @@ from starlette.responses import HTMLResponse
 
 from parkshare.config import Settings
 from parkshare.errors import ParkshareError
-from parkshare.web import driver, pages
+from parkshare.web import console, driver, pages
 from parkshare.web.render import HERE, render
 from parkshare.web.security import SecurityHeaders
 
 router = APIRouter(include_in_schema=False)
 router.include_router(pages.router)
 router.include_router(driver.router)
+router.include_router(console.router)
 
 
 def mount(app: FastAPI, settings: Settings) -> None:
