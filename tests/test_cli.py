@@ -21,7 +21,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PARKSHARE_DATABASE_URL", url)
         get_settings.cache_clear()
-        result = runner.invoke(app, ["demo"])
+        result = runner.invoke(app, ["demo", "--no-traffic"])
         assert result.exit_code == 0, result.output
         assert "117 car parks, 17,563 shared berths" in result.output
         yield url

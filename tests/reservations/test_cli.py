@@ -23,7 +23,7 @@ def demo_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
         for name, value in env.items():
             patch.setenv(name, value)
         get_settings.cache_clear()
-        assert runner.invoke(app, ["demo"]).exit_code == 0
+        assert runner.invoke(app, ["demo", "--no-traffic"]).exit_code == 0
     get_settings.cache_clear()
     yield env
 

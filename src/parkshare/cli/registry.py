@@ -28,7 +28,7 @@ from parkshare.cli.common import (
 )
 from parkshare.config import get_settings
 from parkshare.db import Database
-from parkshare.demo import westcoast
+from parkshare.demo import activity, westcoast
 from parkshare.demo.accounts import DEMO_ACCOUNTS
 from parkshare.lots import service as lots
 from parkshare.lots.model import LotKind, LotStatus
@@ -43,6 +43,9 @@ from parkshare.schedules.rules import BerthCategory
 @app.command()
 def demo(
     rebuild: Annotated[bool, typer.Option(help="Drop everything and build again.")] = False,
+    traffic: Annotated[
+        bool, typer.Option(help="Replay yesterday's and today's gate traffic (about 20 s).")
+    ] = True,
 ) -> None:
     """Build the West Coast demo network (only when the database is empty, or with --rebuild)."""
     settings = get_settings()
@@ -67,6 +70,18 @@ def demo(
         console.print("Demo sign-ins (local demonstration only):")
         for account in DEMO_ACCOUNTS:
             console.print(f"  {account.role:<8} {account.login:<12} {account.password}")
+        if not traffic:
+            return
+        replayed = activity.replay_recent_activity(
+            database, clock=settings.clock(), policy=settings.policy()
+        )
+        if replayed.skipped:
+            console.print(f"No gate traffic replayed: {replayed.skipped}")
+            return
+        console.print(
+            f"Replayed gate traffic of {replayed.day} and today until now: "
+            f"{replayed.events:,} events, {replayed.counts:,} counts ({replayed.seconds:.0f} s)."
+        )
     finally:
         database.dispose()
 

@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse
 
 from parkshare.config import Settings
 from parkshare.errors import ParkshareError
-from parkshare.web import console, driver, pages
+from parkshare.web import city, console, driver, pages
 from parkshare.web.render import HERE, render
 from parkshare.web.security import SecurityHeaders
 
@@ -18,6 +18,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(pages.router)
 router.include_router(driver.router)
 router.include_router(console.router)
+router.include_router(city.router)
 
 
 def mount(app: FastAPI, settings: Settings) -> None:
