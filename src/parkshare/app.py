@@ -30,6 +30,7 @@ from parkshare.reports.api import router as reports_router
 from parkshare.reservations.api import router as reservations_router
 from parkshare.schedules.api import router as schedules_router
 from parkshare.search.api import router as search_router
+from parkshare.search.index import SearchIndex
 
 API_PREFIX = "/api/v1"
 # Every router of the HTTP API, mounted under API_PREFIX; each is authorised by the access
@@ -62,6 +63,11 @@ def create_app(
         db = database or Database(settings.database_url)
         db.migrate()
         app.state.database = db
+        if settings.search_index:
+            with db.session() as session:
+                app.state.search_index = SearchIndex.build(
+                    session, clock=app.state.clock, policy=settings.policy()
+                )
         yield
         if database is None:
             db.dispose()

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # Where queued notifications go: a webhook URL, or the log when unset.
     notify_webhook_url: str | None = None
 
+    # Search from the in-memory index (built at start, following the database); off: every
+    # search asks the database.
+    search_index: bool = True
+
     # The web map: an optional tile layer under the app's own drawing, a URL template with
     # {z}/{x}/{y} of GCJ-02 tiles (e.g. a licensed Amap or Tianditu service). Unset: no tiles,
     # nothing is fetched from outside.

@@ -22,6 +22,7 @@ from parkshare.schedules.model import (
     SharingSchedule,
     SuspensionRow,
 )
+from parkshare.search.changes import LotChange
 
 __all__ = [
     "Account",
@@ -36,6 +37,7 @@ __all__ = [
     "LoginAttempt",
     "Lot",
     "LotBerths",
+    "LotChange",
     "Operator",
     "OutboxMessage",
     "ParkingPass",

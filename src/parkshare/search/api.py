@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from parkshare.clock import parse_instant
 from parkshare.deps import ClockDep, PolicyDep, SessionDep
@@ -12,15 +12,30 @@ from parkshare.geo import CoordSystem
 from parkshare.lots.model import LotKind
 from parkshare.schedules.rules import BerthCategory
 from parkshare.search import rules
+from parkshare.search.index import SearchIndex
 from parkshare.search.schemas import SearchRead
 from parkshare.search.service import search
 
 router = APIRouter(tags=["search"])
 
 
+def current_index(request: Request, session: SessionDep, clock: ClockDep) -> SearchIndex | None:
+    """The app's search index, caught up with the database (None: the app runs without)."""
+    index: SearchIndex | None = getattr(request.app.state, "search_index", None)
+    if index is None:
+        return None
+    fresh = index.catch_up(session, clock=clock)
+    request.app.state.search_index = fresh
+    return fresh
+
+
+IndexDep = Annotated[SearchIndex | None, Depends(current_index)]
+
+
 @router.get("/search", response_model=SearchRead)
 def search_lots(
     session: SessionDep,
+    index: IndexDep,
     policy: PolicyDep,
     clock: ClockDep,
     lat: Annotated[float, Query(ge=-90, le=90, description="Latitude of the query point")],
@@ -57,4 +72,4 @@ def search_lots(
         coords=coords,
         category=category,
     )
-    return SearchRead.of(search(session, query, clock=clock, policy=policy))
+    return SearchRead.of(search(session, query, clock=clock, policy=policy, index=index))

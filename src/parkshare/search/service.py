@@ -24,10 +24,12 @@ from parkshare.calendar import OfficialCalendar
 from parkshare.clock import Clock
 from parkshare.config import Policy
 from parkshare.geo import from_wgs84, haversine_m, to_wgs84
-from parkshare.lots.model import Lot, LotKind
+from parkshare.lots.model import Lot, LotKind, LotStatus
 from parkshare.lots.profiles import profile_of
 from parkshare.reservations.service import CLOCK_SKEW
 from parkshare.schedules import service as schedules
+from parkshare.schedules.rules import BerthCategory
+from parkshare.search.index import Candidate, SearchIndex
 from parkshare.search.repository import Place, SearchRepository
 from parkshare.search.rules import (
     SearchQuery,
@@ -63,14 +65,25 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
 
 
-def search(session: Session, query: SearchQuery, *, clock: Clock, policy: Policy) -> SearchResult:
+def search(
+    session: Session,
+    query: SearchQuery,
+    *,
+    clock: Clock,
+    policy: Policy,
+    index: SearchIndex | None = None,
+) -> SearchResult:
     """The ``query.limit`` nearest online car parks within ``query.radius_m`` that have
-    ``query.min_free`` shared berths free over all of [start, end) and match the filters."""
+    ``query.min_free`` shared berths free over all of [start, end) and match the filters.
+    With an ``index`` (caught up by the caller), car parks are found and, where the index
+    can, answered from it; the rest are asked exactly as below."""
     check_query(query)
     check_times(
         query.start, now=clock.now(), skew=CLOCK_SKEW, booking_horizon=policy.booking_horizon
     )
     lon, lat = to_wgs84(query.lon, query.lat, query.coords)
+    if index is not None and query.category is BerthCategory.ORDINARY:
+        return _search_indexed(session, index, query, lon, lat, policy=policy)
     repository = SearchRepository(session)
     box = bounding_box(lon, lat, query.radius_m)
     nearest = _nearest(repository.online_in(box, kind=query.kind), lon, lat, query.radius_m)
@@ -88,6 +101,70 @@ def search(session: Session, query: SearchQuery, *, clock: Clock, policy: Policy
                 if len(hits) == query.limit:
                     return SearchResult(query, tuple(hits))
     return SearchResult(query, tuple(hits))
+
+
+def _search_indexed(
+    session: Session,
+    index: SearchIndex,
+    query: SearchQuery,
+    lon: float,
+    lat: float,
+    *,
+    policy: Policy,
+) -> SearchResult:
+    slots = index.slot_range(query.start, query.end)
+    found = index.candidates(
+        lon, lat, query.radius_m, kind=query.kind, slots=slots, min_free=query.min_free
+    )
+    repository = SearchRepository(session)
+    calendar: OfficialCalendar | None = None
+    hits: list[SearchHit] = []
+    for candidate in found:
+        entry = candidate.lot
+        if candidate.answered:
+            hit = _answered(candidate, query)
+        else:  # the database decides, as without the index
+            calendar = calendar or schedules.calendar(session)
+            lot = repository.with_schedules([entry.id]).get(entry.id)
+            if lot is None or lot.status is not LotStatus.ONLINE:
+                continue
+            hit = _hit(session, lot, candidate.distance_m, query, calendar=calendar, policy=policy)
+        if hit is not None:
+            hits.append(hit)
+            if len(hits) == query.limit:
+                break
+    return SearchResult(query, tuple(hits))
+
+
+def _answered(candidate: Candidate, query: SearchQuery) -> SearchHit | None:
+    """A hit from the index's answer: the quiet hours and the price are checked here."""
+    entry = candidate.lot
+    schedule = entry.profile.schedule
+    quiet = schedule.quiet_hours
+    if quiet and (
+        quiet.forbids_entry_at(query.start, schedule.tz)
+        or quiet.forbids_exit_at(query.end, schedule.tz)
+    ):
+        return None
+    tariff = entry.profile.tariff
+    price = tariff.fee(query.start, query.end) if tariff else 0
+    if query.max_price_fen is not None and price > query.max_price_fen:
+        return None
+    lon, lat = from_wgs84(entry.lon, entry.lat, query.coords)
+    return SearchHit(
+        code=entry.code,
+        name=entry.name,
+        name_en=entry.name_en,
+        kind=entry.kind,
+        area=entry.area,
+        lon=lon,
+        lat=lat,
+        distance_m=candidate.distance_m,
+        walk_minutes=walk_minutes(candidate.distance_m),
+        free=candidate.free,
+        price_fen=price,
+        must_leave_by=candidate.must_leave_by,
+    )
 
 
 def _nearest(

@@ -25,6 +25,8 @@ from parkshare.errors import InvalidInput, InvalidTimestamp, ParkshareError
 from parkshare.geo import CoordSystem, to_wgs84
 from parkshare.schedules import service as schedules
 from parkshare.schedules.rules import SHANGHAI
+from parkshare.search.api import IndexDep
+from parkshare.search.index import SearchIndex
 from parkshare.search.rules import (
     DEFAULT_RADIUS_M,
     WALK_DETOUR_FACTOR,
@@ -109,7 +111,14 @@ class Answer:
 
 
 def answer(
-    form: FindForm, *, back: str, lang: str, session: Session, policy: Policy, clock: Clock
+    form: FindForm,
+    *,
+    back: str,
+    lang: str,
+    session: Session,
+    policy: Policy,
+    clock: Clock,
+    index: SearchIndex | None = None,
 ) -> Answer:
     if not form.asked:
         return Answer()
@@ -124,7 +133,7 @@ def answer(
             radius_m=radius_of(form),
             coords=place.coords,
         )
-        found = search(session, query, clock=clock, policy=policy)
+        found = search(session, query, clock=clock, policy=policy, index=index)
     except ParkshareError as refusal:
         return Answer(error=explain(lang, refusal))
     results = tuple(_result(hit, query, lang, back) for hit in found.hits)
@@ -136,6 +145,7 @@ def find_page(
     request: Request,
     user: PageUser,
     session: SessionDep,
+    index: IndexDep,
     settings: SettingsDep,
     policy: PolicyDep,
     clock: ClockDep,
@@ -161,7 +171,9 @@ def find_page(
         radius=radius or str(DEFAULT_RADIUS_M),
     )
     back = f"{request.url.path}?{request.url.query}"
-    found = answer(form, back=back, lang=lang, session=session, policy=policy, clock=clock)
+    found = answer(
+        form, back=back, lang=lang, session=session, policy=policy, clock=clock, index=index
+    )
     if when_ and not form.asked:  # the form was sent without a place
         found = Answer(error=explain(lang, InvalidInput("Choose a place.", field="place")))
     markers = [

@@ -1,0 +1,508 @@
+"""The search index: every car park's free shared berths on a 15-minute grid, in NumPy arrays,
+and their places in sorted coordinate arrays, so that a search is a few vector operations.
+
+What it holds, per car park and slot of the grid (three days back to the booking horizon plus
+two days ahead, aligned to Asia/Shanghai quarter hours):
+
+- ``free``: the least free *ordinary* shared berths at any instant of the slot — shared
+  capacity minus the reservations holding a berth then (their exact times, to the second) minus
+  the passes of the sharing window;
+- ``run``: which sharing window the slot belongs to (its index in the car park's list of
+  windows), or -1 outside sharing hours.
+
+A search whose ``from`` and ``to`` fall on quarter hours reads the exact answer from these: the
+interval lies in one window when every slot has the same ``run``, and the least free over the
+interval is the least over its slots. Anything else — another berth category, times off the
+grid, beyond it, a car park whose rules are not on quarter hours or that has a suspension in the
+grid, a window cut by the grid's edge — is answered by the database, car park by car park, as
+before. The index never decides a booking: booking locks the car park and counts in the
+database.
+
+The index follows the database through ``lot_changes`` (written by an ORM hook in the same
+transaction as every change of a reservation, pass, schedule, berths, tariff or status): a
+search first re-reads the car parks changed since the last look (at once after a commit in this
+process, otherwise at most ``POLL`` late). A new day moves the grid: the index is rebuilt.
+"""
+
+from __future__ import annotations
+
+import threading
+import time as timer
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy.orm import Session
+
+from parkshare.calendar import OfficialCalendar
+from parkshare.clock import Clock
+from parkshare.config import Policy
+from parkshare.errors import CalendarNotCovered
+from parkshare.geo import haversine_m
+from parkshare.lots.model import Lot, LotKind, LotStatus
+from parkshare.lots.profiles import LotProfile, profile_of
+from parkshare.passes.model import PassKind
+from parkshare.passes.rules import month_of, window_kind
+from parkshare.schedules import service as schedules
+from parkshare.schedules.rules import SHANGHAI, BerthCategory, SharingRule, Window
+from parkshare.search import changes
+from parkshare.search.index_repository import IndexRepository
+from parkshare.search.rules import bounding_box
+
+SLOT = timedelta(minutes=15)
+PAST = timedelta(days=3)  # grid slots before today: windows that began before today
+AHEAD = timedelta(days=2)  # beyond the booking horizon: the end of a window starting there
+POLL = 0.2  # seconds: how stale the index may be about other processes' changes
+FULL_RELOAD = 300  # more changed car parks than this at once: rebuild instead
+GAP_WAIT = 10.0  # seconds a missing change id is waited for (see ``SearchIndex._advance``)
+EARTH_RADIUS_M = 6_371_008.8  # as parkshare.geo.haversine_m
+UNKNOWN = -2  # a run whose passes cannot be counted here (a window cut by the grid's edge)
+
+
+@dataclass
+class IndexedLot:
+    """What a hit needs besides the arrays: names, values, the sharing windows of the grid."""
+
+    id: int
+    code: str
+    name: str
+    name_en: str
+    kind: LotKind
+    area: str
+    lon: float  # WGS-84
+    lat: float
+    profile: LotProfile
+    regular: bool  # False: answered by the database (see the module's docstring)
+    windows: list[tuple[datetime | None, datetime | None]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A car park inside the search radius, in distance order, with the index's verdict."""
+
+    lot: IndexedLot
+    distance_m: float
+    answered: bool  # False: ask the database
+    free: int = 0
+    must_leave_by: datetime | None = None
+
+
+class SearchIndex:
+    def __init__(self, *, grid_start: datetime, slots: int, built_at: float) -> None:
+        self.grid_start = grid_start
+        self.slots = slots
+        self.built_at = built_at
+        self.lots: list[IndexedLot] = []
+        self.row_of: dict[int, int] = {}
+        self.free: NDArray[np.int16] = np.zeros((0, slots), np.int16)
+        self.run: NDArray[np.int16] = np.zeros((0, slots), np.int16)
+        self.lat: NDArray[np.float64] = np.zeros(0)
+        self.lon: NDArray[np.float64] = np.zeros(0)
+        self.online: NDArray[np.bool_] = np.zeros(0, bool)
+        self.regular: NDArray[np.bool_] = np.zeros(0, bool)
+        self.kind: NDArray[np.int8] = np.zeros(0, np.int8)
+        self.code_rank: NDArray[np.int64] = np.zeros(0, np.int64)
+        self.by_lat: NDArray[np.int64] = np.zeros(0, np.int64)  # rows sorted by latitude
+        self.sorted_lat: NDArray[np.float64] = np.zeros(0)
+        self.policy = Policy()
+        self.floor = 0  # every change up to this id is in the index
+        self.seen: dict[int, float] = {}  # changes after ``floor`` already in, and when
+        self.checked_at = 0.0
+        self.lock = threading.RLock()
+
+    # --- building ---------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, session: Session, *, clock: Clock, policy: Policy) -> SearchIndex:
+        """Read every car park, reservation and pass once and lay them on the grid."""
+        now = clock.now()
+        today = now.astimezone(SHANGHAI).date()
+        grid_start = datetime.combine(today, time(0), SHANGHAI) - PAST
+        grid_end = datetime.combine(today, time(0), SHANGHAI) + policy.booking_horizon + AHEAD
+        calendar = schedules.calendar(session)
+        grid_end = _covered_until(calendar, grid_start, grid_end)
+        index = cls(
+            grid_start=grid_start,
+            slots=int((grid_end - grid_start) / SLOT),
+            built_at=now.timestamp(),
+        )
+        index.policy = policy
+        repository = IndexRepository(session)
+        index.floor = repository.last_change()
+        lots = repository.lots()
+        index._allocate(len(lots))
+        holding = repository.holding(grid_start, grid_end, BerthCategory.ORDINARY)
+        passes = repository.passes()
+        layout = _Layout(index, calendar)
+        for row, lot in enumerate(lots):
+            index._set_row(row, lot, layout, holding.get(lot.id, []), passes.get(lot.id, {}))
+        index._sort_places()
+        return index
+
+    def _allocate(self, count: int) -> None:
+        self.free = np.zeros((count, self.slots), np.int16)
+        self.run = np.full((count, self.slots), -1, np.int16)
+        self.lat = np.zeros(count)
+        self.lon = np.zeros(count)
+        self.online = np.zeros(count, bool)
+        self.regular = np.zeros(count, bool)
+        self.kind = np.zeros(count, np.int8)
+        self.lots = []
+
+    def _set_row(
+        self,
+        row: int,
+        lot: Lot,
+        layout: _Layout,
+        holding: Sequence[tuple[datetime, datetime]],
+        passes: dict[tuple[PassKind, date], int],
+    ) -> None:
+        """Lay one car park on the grid (its entry is replaced only once complete)."""
+        profile = profile_of(lot)
+        entry = IndexedLot(
+            id=lot.id,
+            code=lot.code,
+            name=lot.name,
+            name_en=lot.name_en,
+            kind=lot.kind,
+            area=lot.area,
+            lon=lot.lon,
+            lat=lot.lat,
+            profile=profile,
+            regular=_regular(profile, self.grid_start, self.grid_end),
+        )
+        free = np.zeros(self.slots, np.int32)
+        run = np.full(self.slots, -1, np.int16)
+        if entry.regular:
+            capacity, runs, windows = layout.of(profile.schedule.rules)
+            entry.windows = windows
+            free = capacity - _held_most(holding, self.grid_start, self.slots)
+            run = runs.copy()
+            for number, (start, end) in enumerate(windows):
+                if not passes:
+                    break
+                slots = runs == number
+                if start is None or end is None:
+                    run[slots] = UNKNOWN  # its passes depend on where the window really is
+                    continue
+                kind = window_kind(Window(start, end, ()), layout.calendar, anchor=start)
+                free[slots] -= passes.get((kind, month_of(start, SHANGHAI)), 0)
+        self.free[row] = np.clip(free, -32_000, 32_000)
+        self.run[row] = run
+        self.lat[row], self.lon[row] = lot.lat, lot.lon
+        self.online[row] = lot.status is LotStatus.ONLINE
+        self.regular[row] = entry.regular
+        self.kind[row] = KINDS.index(lot.kind)
+        if row == len(self.lots):
+            self.lots.append(entry)
+        else:
+            self.lots[row] = entry
+        self.row_of[lot.id] = row
+
+    def _sort_places(self) -> None:
+        self.by_lat = np.argsort(self.lat, kind="stable")
+        self.sorted_lat = self.lat[self.by_lat]
+        codes = [lot.code for lot in self.lots]
+        order = sorted(range(len(codes)), key=codes.__getitem__)
+        self.code_rank = np.empty(len(codes), np.int64)
+        self.code_rank[order] = np.arange(len(codes))
+
+    @property
+    def grid_end(self) -> datetime:
+        return self.grid_start + self.slots * SLOT
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the arrays (the per-car-park Python values come on top)."""
+        arrays = (self.free, self.run, self.lat, self.lon, self.online, self.regular, self.kind)
+        return sum(a.nbytes for a in (*arrays, self.code_rank, self.by_lat, self.sorted_lat))
+
+    # --- following the database -------------------------------------------------------------
+
+    def catch_up(self, session: Session, *, clock: Clock, force: bool = False) -> SearchIndex:
+        """Re-read the car parks changed since the last look; returns the index to use from
+        now on (a new one when the day moved on, the calendar changed or too much changed)."""
+        moment = timer.monotonic()
+        if not (force or changes.committed_here.is_set() or moment - self.checked_at >= POLL):
+            return self
+        changes.committed_here.clear()
+        with self.lock:
+            self.checked_at = moment
+            today = clock.now().astimezone(SHANGHAI).date()
+            if datetime.combine(today, time(0), SHANGHAI) - PAST != self.grid_start:
+                return SearchIndex.build(session, clock=clock, policy=self.policy)
+            fresh = [
+                (change, lot)
+                for change, lot in IndexRepository(session).changes_after(self.floor)
+                if change not in self.seen
+            ]
+            lot_ids = {lot for _, lot in fresh}
+            if changes.EVERYTHING in lot_ids or len(lot_ids) > FULL_RELOAD:
+                return SearchIndex.build(session, clock=clock, policy=self.policy)
+            if lot_ids:
+                self._reload(session, lot_ids)
+            self._advance([change for change, _ in fresh], moment)
+            return self
+
+    def _advance(self, applied: list[int], moment: float) -> None:
+        """Move ``floor`` over the changes now in. On PostgreSQL a change may commit after
+        one with a higher id; a gap is waited for ``GAP_WAIT`` seconds (a rolled-back
+        transaction leaves one for ever)."""
+        for change in applied:
+            self.seen[change] = moment
+        while self.seen:
+            following = self.floor + 1
+            if following in self.seen:
+                del self.seen[following]
+                self.floor = following
+            elif moment - min(self.seen.values()) > GAP_WAIT:
+                self.floor = following
+            else:
+                break
+
+    def _reload(self, session: Session, lot_ids: set[int]) -> None:
+        repository = IndexRepository(session)
+        layout = _Layout(self, schedules.calendar(session))
+        lots = repository.lots(lot_ids)
+        holding = repository.holding(
+            self.grid_start, self.grid_end, BerthCategory.ORDINARY, lot_ids=lot_ids
+        )
+        passes = repository.passes(lot_ids)
+        for lot in lots:
+            row = self.row_of.get(lot.id)
+            if row is None:
+                row = len(self.lots)
+                self._grow()
+            self._set_row(row, lot, layout, holding.get(lot.id, []), passes.get(lot.id, {}))
+        for gone in lot_ids - {lot.id for lot in lots}:
+            if (row := self.row_of.get(gone)) is not None:
+                self.online[row] = False
+        self._sort_places()
+
+    def _grow(self) -> None:
+        self.free = np.vstack([self.free, np.zeros((1, self.slots), np.int16)])
+        self.run = np.vstack([self.run, np.full((1, self.slots), -1, np.int16)])
+        self.lat = np.append(self.lat, 0.0)
+        self.lon = np.append(self.lon, 0.0)
+        self.online = np.append(self.online, False)
+        self.regular = np.append(self.regular, False)
+        self.kind = np.append(self.kind, np.int8(0))
+
+    # --- answering --------------------------------------------------------------------------
+
+    def slot_range(self, start: datetime, end: datetime) -> tuple[int, int] | None:
+        """The grid slots of [start, end), or None when the interval is not on the grid."""
+        if start.utcoffset() != timedelta(hours=8):  # passes count by Shanghai months
+            return None
+        first, rest = divmod(start - self.grid_start, SLOT)
+        last, rest_end = divmod(end - self.grid_start, SLOT)
+        if rest or rest_end or first < 0 or last > self.slots or last <= first:
+            return None
+        return int(first), int(last)
+
+    def candidates(
+        self,
+        lon: float,
+        lat: float,
+        radius_m: float,
+        *,
+        kind: LotKind | None,
+        slots: tuple[int, int] | None,
+        min_free: int,
+    ) -> list[Candidate]:
+        """Online car parks within ``radius_m`` of (lon, lat), nearest first (ties by code),
+        each with the index's answer for ``slots`` where it has one; car parks the index
+        knows cannot qualify are left out."""
+        with self.lock:
+            rows, distances = self._within(lon, lat, radius_m, kind)
+            if slots is None:
+                return [
+                    Candidate(self.lots[r], float(d), answered=False)
+                    for r, d in zip(rows, distances, strict=True)
+                ]
+            first, last = slots
+            runs = self.run[rows, first:last]
+            run = runs[:, 0]
+            one_window = (runs == run[:, None]).all(axis=1)
+            free = np.maximum(self.free[rows, first:last].min(axis=1), 0)
+            regular = self.regular[rows]
+            cannot = ~one_window | (run == -1) | ((run >= 0) & (free < min_free))
+            keep = ~(regular & cannot)
+            picked = zip(rows[keep], distances[keep], free[keep], run[keep], strict=True)
+            return [
+                self._candidate(self.lots[r], float(d), int(f), int(w)) for r, d, f, w in picked
+            ]
+
+    @staticmethod
+    def _candidate(lot: IndexedLot, distance: float, free: int, run: int) -> Candidate:
+        if not lot.regular or run < 0 or lot.windows[run][1] is None:
+            return Candidate(lot, distance, answered=False)  # the database decides
+        return Candidate(lot, distance, answered=True, free=free, must_leave_by=lot.windows[run][1])
+
+    def _within(
+        self, lon: float, lat: float, radius_m: float, kind: LotKind | None
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        box = bounding_box(lon, lat, radius_m)
+        low = np.searchsorted(self.sorted_lat, box.min_lat, side="left")
+        high = np.searchsorted(self.sorted_lat, box.max_lat, side="right")
+        rows = self.by_lat[low:high]
+        rows = rows[(self.lon[rows] >= box.min_lon) & (self.lon[rows] <= box.max_lon)]
+        rows = rows[self.online[rows]]
+        if kind is not None:
+            rows = rows[self.kind[rows] == KINDS.index(kind)]
+        near = _haversine(lon, lat, self.lon[rows], self.lat[rows]) <= radius_m + 1.0
+        rows = rows[near]
+        # The last metre is measured as the database path measures it (``haversine_m``), so
+        # both agree to the last digit on distance and order.
+        distances = np.array([haversine_m(lon, lat, self.lon[r], self.lat[r]) for r in rows])
+        inside = distances <= radius_m
+        rows, distances = rows[inside], distances[inside]
+        order = np.lexsort((self.code_rank[rows], distances))
+        return rows[order], distances[order]
+
+
+KINDS = tuple(LotKind)
+
+
+def _haversine(
+    lon: float, lat: float, lons: NDArray[np.float64], lats: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``parkshare.geo.haversine_m`` over arrays (the same formula, to a rounding error)."""
+    phi1, phi2 = np.radians(lat), np.radians(lats)
+    dphi = phi2 - phi1
+    dlmb = np.radians(lons - lon)
+    a = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2) ** 2
+    result: NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(a))
+    return result
+
+
+def _covered_until(calendar: OfficialCalendar, start: datetime, end: datetime) -> datetime:
+    """The grid ends before the first day the official calendar does not cover."""
+    day = start.date() - timedelta(days=2)
+    while day < end.date():
+        try:
+            calendar.day_type(day)
+        except CalendarNotCovered:
+            return max(start + SLOT, datetime.combine(day, time(0), SHANGHAI))
+        day += timedelta(days=1)
+    return end
+
+
+def _regular(profile: LotProfile, grid_start: datetime, grid_end: datetime) -> bool:
+    """Rules on quarter hours and no suspension in the grid: the grid holds it exactly."""
+    schedule = profile.schedule
+    on_grid = all(
+        t.minute % 15 == 0 and t.second == 0 and t.microsecond == 0
+        for rule in schedule.rules
+        for t in (rule.start, rule.end)
+    )
+    suspended = any(
+        s.overlaps(grid_start - timedelta(days=2), grid_end) for s in schedule.suspensions
+    )
+    return on_grid and not suspended
+
+
+def _held_most(
+    holding: Sequence[tuple[datetime, datetime]], grid_start: datetime, slots: int
+) -> NDArray[np.int32]:
+    """Per slot, the most reservations holding a berth at any one instant of it."""
+    held = np.zeros(slots, np.int32)
+    if not holding:
+        return held
+    origin = grid_start.timestamp()
+    starts = np.array([s.timestamp() for s, _ in holding]) - origin
+    ends = np.array([e.timestamp() for _, e in holding]) - origin
+    # Events in time order, ends before starts at the same instant ([start, end) spans).
+    times = np.concatenate([ends, starts])
+    steps = np.concatenate([-np.ones(len(ends), np.int32), np.ones(len(starts), np.int32)])
+    order = np.lexsort((steps, times))
+    times, steps = times[order], steps[order]
+    after = np.cumsum(steps)  # holding right after each event
+    slot_of = np.floor(times / SLOT.total_seconds()).astype(np.int64)
+    # Holding when each slot begins: the count after the last event before it.
+    boundaries = np.arange(slots) * SLOT.total_seconds()
+    before = np.searchsorted(times, boundaries, side="right") - 1
+    at_start = np.where(before >= 0, after[np.maximum(before, 0)], 0)
+    held[:] = at_start
+    inside = (slot_of >= 0) & (slot_of < slots)
+    np.maximum.at(held, slot_of[inside], after[inside])
+    return held
+
+
+class _Layout:
+    """Shared capacity and sharing windows on the grid, worked out once per shape of rules
+    (their day types and times) and then scaled by each car park's berths."""
+
+    def __init__(self, index: SearchIndex, calendar: OfficialCalendar) -> None:
+        self.grid_start = index.grid_start
+        self.slots = index.slots
+        self.calendar = calendar
+        self._active: dict[
+            tuple[tuple[frozenset[str], time, time, int], ...], NDArray[np.bool_]
+        ] = {}
+
+    def of(
+        self, rules: Sequence[SharingRule]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int16], list[tuple[datetime | None, datetime | None]]]:
+        """Ordinary capacity per slot, window number per slot (-1: none), window bounds
+        (``None`` where the grid cuts the window)."""
+        active = self._rules_active(rules)
+        ordinary = np.array([r.shared_berths.get(BerthCategory.ORDINARY, 0) for r in rules])
+        total = np.array([sum(r.shared_berths.values()) for r in rules])
+        if len(rules):
+            capacity = (active * ordinary[:, None]).max(axis=0).astype(np.int32)
+            sharing: NDArray[np.bool_] = np.asarray((active & (total > 0)[:, None]).any(axis=0))
+        else:
+            capacity = np.zeros(self.slots, np.int32)
+            sharing = np.zeros(self.slots, bool)
+        return (capacity, *self._windows(sharing))
+
+    def _rules_active(self, rules: Sequence[SharingRule]) -> NDArray[np.bool_]:
+        shape = tuple(
+            (frozenset(str(d) for d in r.day_types), r.start, r.end, r.end_day_offset)
+            for r in rules
+        )
+        found = self._active.get(shape)
+        if found is None:
+            found = np.zeros((len(rules), self.slots), bool)
+            first = self.grid_start.date() - timedelta(days=2)
+            days = (self.slots * SLOT).days + 3
+            for day in (first + timedelta(days=n) for n in range(days)):
+                day_type = self._day_type(day)
+                if day_type is None:
+                    continue
+                for number, rule in enumerate(rules):
+                    if day_type in rule.day_types:
+                        start, end = rule.span_on(day, SHANGHAI)
+                        a = max(0, int((start - self.grid_start) / SLOT))
+                        b = min(self.slots, int((end - self.grid_start) / SLOT))
+                        if a < b:
+                            found[number, a:b] = True
+            self._active[shape] = found
+        return found
+
+    def _day_type(self, day: date):  # type: ignore[no-untyped-def]
+        try:
+            return self.calendar.day_type(day)
+        except CalendarNotCovered:
+            return None
+
+    def _windows(
+        self, sharing: NDArray[np.bool_]
+    ) -> tuple[NDArray[np.int16], list[tuple[datetime | None, datetime | None]]]:
+        runs = np.full(self.slots, -1, np.int16)
+        edges = np.diff(np.concatenate([[False], sharing, [False]]).astype(np.int8))
+        starts = np.flatnonzero(edges == 1)
+        ends = np.flatnonzero(edges == -1)
+        windows: list[tuple[datetime | None, datetime | None]] = []
+        for number, (a, b) in enumerate(zip(starts, ends, strict=True)):
+            runs[a:b] = number
+            windows.append(
+                (
+                    None if a == 0 else self.grid_start + int(a) * SLOT,
+                    None if b == self.slots else self.grid_start + int(b) * SLOT,
+                )
+            )
+        return runs, windows
