@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from parkshare.availability.service import availability_at
 from parkshare.calendar import OfficialCalendar
 from parkshare.clock import Clock
 from parkshare.config import Policy
+from parkshare.fees.tariff import Tariff
 from parkshare.geo import from_wgs84, haversine_m, to_wgs84
 from parkshare.lots.model import Lot, LotKind, LotStatus
 from parkshare.lots.profiles import profile_of
@@ -147,7 +149,7 @@ def _answered(candidate: Candidate, query: SearchQuery) -> SearchHit | None:
     ):
         return None
     tariff = entry.profile.tariff
-    price = tariff.fee(query.start, query.end) if tariff else 0
+    price = _fee(tariff, query.start, query.end) if tariff else 0
     if query.max_price_fen is not None and price > query.max_price_fen:
         return None
     lon, lat = from_wgs84(entry.lon, entry.lat, query.coords)
@@ -165,6 +167,13 @@ def _answered(candidate: Candidate, query: SearchQuery) -> SearchHit | None:
         price_fen=price,
         must_leave_by=candidate.must_leave_by,
     )
+
+
+@lru_cache(maxsize=65_536)
+def _fee(tariff: Tariff, start: datetime, end: datetime) -> int:
+    """A tariff's fee for an interval: car parks share tariffs and drivers share the same few
+    windows (tonight, this weekend), so most fees were worked out for an earlier search."""
+    return tariff.fee(start, end)
 
 
 def _nearest(
