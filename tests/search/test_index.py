@@ -26,6 +26,7 @@ from parkshare.schedules import presets
 from parkshare.schedules import service as schedules
 from parkshare.schedules.rules import SHANGHAI, BerthCategory, SharingRule
 from parkshare.search.index import SearchIndex
+from parkshare.search.index_repository import IndexRepository
 from parkshare.search.rules import SearchQuery
 from parkshare.search.service import SearchResult, search
 from tests.factories import DAY_NIGHT_TARIFF, make_lot
@@ -295,3 +296,36 @@ def test_an_off_grid_interval_is_left_to_the_database() -> None:
     assert index.slot_range(on + timedelta(minutes=7), on + timedelta(hours=2)) is None
     in_utc = on.astimezone(UTC)  # passes count by Shanghai months: such a query goes the long way
     assert index.slot_range(in_utc, in_utc + timedelta(hours=2)) is None
+
+
+def test_every_change_is_logged_once_per_car_park_and_old_entries_can_go(
+    database: Database, clock: FixedClock
+) -> None:
+    clock.set(NOW)
+    with database.session(write=True) as session:
+        make_lot(session, clock=clock, code="A")
+        make_lot(session, clock=clock, code="B")
+    with database.session() as session:
+        before = IndexRepository(session).last_change()
+    with database.session(write=True) as session:
+        for plate in ("鲁B11111", "鲁B22222"):
+            reservations.reserve(
+                session,
+                reservations.ReservationRequest(
+                    lot="A",
+                    plate=plate,
+                    start=datetime(2022, 6, 24, 19, tzinfo=SHANGHAI),
+                    end=datetime(2022, 6, 24, 21, tzinfo=SHANGHAI),
+                ),
+                idempotency_key=None,
+                policy=POLICY,
+                clock=clock,
+            )
+    with database.session(write=True) as session:
+        repository = IndexRepository(session)
+        logged = repository.changes_after(before)
+        lot_a = LotRepository(session).get_by_code("A")
+        assert lot_a is not None and {lot for _, lot in logged} == {lot_a.id}
+        assert repository.forget_changes_before(datetime.now(UTC) - timedelta(days=2)) == 0
+        assert repository.forget_changes_before(datetime.now(UTC) + timedelta(seconds=1)) > 0
+        assert repository.changes_after(0) == []

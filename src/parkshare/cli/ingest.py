@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -11,6 +11,9 @@ from rich.table import Table
 from parkshare.cli.common import app, console, ingest_app, unit_of_work
 from parkshare.ingest import events, keys
 from parkshare.ingest.repository import IngestRepository
+from parkshare.search.index_repository import IndexRepository
+
+CHANGE_LOG_KEPT = timedelta(days=2)
 
 
 @ingest_app.command("key-create")
@@ -53,14 +56,19 @@ def key_list() -> None:
 
 @ingest_app.command("purge")
 def purge() -> None:
-    """Erase plates of gate events older than PARKSHARE_PLATE_RETENTION_DAYS (privacy)."""
+    """Erase plates of gate events older than PARKSHARE_PLATE_RETENTION_DAYS (privacy), and
+    the search index's change log older than two days (indexes rebuild daily)."""
     with unit_of_work(write=True) as (session, settings):
+        now = settings.clock().now()
         erased = events.erase_old_plates(
-            session,
-            retention=timedelta(days=settings.plate_retention_days),
-            now=settings.clock().now(),
+            session, retention=timedelta(days=settings.plate_retention_days), now=now
+        )
+        # The change log is technical, stamped with the wall clock (not PARKSHARE_NOW).
+        forgotten = IndexRepository(session).forget_changes_before(
+            datetime.now(UTC) - CHANGE_LOG_KEPT
         )
     console.print(f"erased the plates of {erased} events")
+    console.print(f"dropped {forgotten} entries of the search index's change log")
 
 
 @app.command("purge")

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
 from parkshare.fees.model import TariffRow
@@ -85,3 +85,8 @@ class IndexRepository(Repository):
             (change, EVERYTHING if lot is None else lot)
             for change, lot in self.session.execute(statement.order_by(LotChange.id))
         ]
+
+    def forget_changes_before(self, instant: datetime) -> int:
+        """Drop change-log rows older than ``instant`` (an index rebuilds at least daily)."""
+        result = self.session.execute(delete(LotChange).where(LotChange.at < instant))
+        return int(getattr(result, "rowcount", 0) or 0)
