@@ -197,6 +197,15 @@ def _same(indexed: SearchResult, direct: SearchResult) -> bool:
 LOTS = 16
 
 
+def _assert_same_grid(kept: SearchIndex, fresh: SearchIndex) -> None:
+    assert kept.grid_start == fresh.grid_start and len(kept.lots) == len(fresh.lots)
+    for lot in fresh.lots:
+        a, b = kept.row_of[lot.id], fresh.row_of[lot.id]
+        assert (kept.free[a] == fresh.free[b]).all(), lot.code
+        assert (kept.run[a] == fresh.run[b]).all(), lot.code
+        assert kept.lots[a].windows == fresh.lots[b].windows
+
+
 @pytest.mark.timeout(600)
 def test_the_index_answers_every_search_as_the_database_does(
     database: Database, clock: FixedClock
@@ -216,6 +225,8 @@ def test_the_index_answers_every_search_as_the_database_does(
             continue
         with database.session() as session:
             index = index.catch_up(session, clock=clock)
+            if step % 200 == 0:  # what was kept up to date equals what is built afresh
+                _assert_same_grid(index, SearchIndex.build(session, clock=clock, policy=POLICY))
             for _ in range(12):
                 query = _query(rng)
                 indexed = search(session, query, clock=clock, policy=POLICY, index=index)

@@ -17,11 +17,19 @@ def tariff_of(lot: Lot) -> Tariff | None:
     row = lot.tariff
     if row is None:
         return None
+    rates = tuple(RatePeriod(rate.start, rate.fen_per_hour) for rate in row.rates)
+    return tariff_value(rates, row.free_minutes, row.billing_unit_minutes, row.daily_cap_fen)
+
+
+def tariff_value(
+    rates: tuple[RatePeriod, ...], free_minutes: int, billing_unit_minutes: int, cap: int | None
+) -> Tariff:
+    """A stored tariff's value."""
     return Tariff(
-        rates=tuple(RatePeriod(rate.start, rate.fen_per_hour) for rate in row.rates),
-        free_minutes=row.free_minutes,
-        billing_unit_minutes=row.billing_unit_minutes,
-        daily_cap_fen=row.daily_cap_fen,
+        rates=rates,
+        free_minutes=free_minutes,
+        billing_unit_minutes=billing_unit_minutes,
+        daily_cap_fen=cap,
     )
 
 

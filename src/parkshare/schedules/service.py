@@ -4,7 +4,8 @@ override a date, suspend."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import cache
 
 from sqlalchemy.orm import Session, object_session
 
@@ -40,6 +41,7 @@ from parkshare.schedules.preview import (
 from parkshare.schedules.repository import ScheduleRepository
 from parkshare.schedules.rules import (
     BerthCategory,
+    Berths,
     QuietHours,
     Schedule,
     SharingRule,
@@ -65,13 +67,26 @@ def schedule_of(lot: Lot) -> Schedule:
 
 
 def _rule_of(row: SharingRuleRow) -> SharingRule:
+    berths = {b.category: b.shared_berths for b in row.berths}
+    return rule_value(row.day_types, row.start, row.end, row.end_day_offset, berths)
+
+
+def rule_value(
+    day_types: str, start: time, end: time, end_day_offset: int, berths: Berths
+) -> SharingRule:
+    """A stored rule's value (``day_types`` as stored: comma-separated DayType values)."""
     return SharingRule(
-        day_types=frozenset(DayType(value) for value in row.day_types.split(",")),
-        start=row.start,
-        end=row.end,
-        end_day_offset=row.end_day_offset,
-        shared_berths={b.category: b.shared_berths for b in row.berths},
+        day_types=_day_types(day_types),
+        start=start,
+        end=end,
+        end_day_offset=end_day_offset,
+        shared_berths=berths,
     )
+
+
+@cache
+def _day_types(stored: str) -> frozenset[DayType]:
+    return frozenset(DayType(value) for value in stored.split(","))
 
 
 def peak_shared_berths(lot: Lot) -> int:

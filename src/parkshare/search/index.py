@@ -29,26 +29,26 @@ from __future__ import annotations
 import threading
 import time as timer
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
-from parkshare.calendar import OfficialCalendar
+from parkshare.calendar import DayType, OfficialCalendar
 from parkshare.clock import Clock
 from parkshare.config import Policy
 from parkshare.errors import CalendarNotCovered
 from parkshare.geo import haversine_m
-from parkshare.lots.model import Lot, LotKind, LotStatus
-from parkshare.lots.profiles import LotProfile, profile_of
+from parkshare.lots.model import LotKind, LotStatus
+from parkshare.lots.profiles import LotProfile
 from parkshare.passes.model import PassKind
 from parkshare.passes.rules import month_of, window_kind
 from parkshare.schedules import service as schedules
 from parkshare.schedules.rules import SHANGHAI, BerthCategory, SharingRule, Window
 from parkshare.search import changes
-from parkshare.search.index_repository import IndexRepository
+from parkshare.search.index_repository import IndexRepository, LotFacts
 from parkshare.search.rules import bounding_box
 
 SLOT = timedelta(minutes=15)
@@ -59,6 +59,8 @@ FULL_RELOAD = 300  # more changed car parks than this at once: rebuild instead
 GAP_WAIT = 10.0  # seconds a missing change id is waited for (see ``SearchIndex._advance``)
 EARTH_RADIUS_M = 6_371_008.8  # as parkshare.geo.haversine_m
 UNKNOWN = -2  # a run whose passes cannot be counted here (a window cut by the grid's edge)
+CHUNK = 1_000  # car parks whose capacity is worked out in one array operation
+Windows = tuple[tuple[datetime | None, datetime | None], ...]
 
 
 @dataclass
@@ -73,9 +75,10 @@ class IndexedLot:
     area: str
     lon: float  # WGS-84
     lat: float
+    online: bool
     profile: LotProfile
     regular: bool  # False: answered by the database (see the module's docstring)
-    windows: list[tuple[datetime | None, datetime | None]] = field(default_factory=list)
+    windows: Sequence[tuple[datetime | None, datetime | None]] = ()
 
 
 @dataclass(frozen=True)
@@ -131,13 +134,11 @@ class SearchIndex:
         index.policy = policy
         repository = IndexRepository(session)
         index.floor = repository.last_change()
-        lots = repository.lots()
+        lots = repository.facts()
         index._allocate(len(lots))
         holding = repository.holding(grid_start, grid_end, BerthCategory.ORDINARY)
         passes = repository.passes()
-        layout = _Layout(index, calendar)
-        for row, lot in enumerate(lots):
-            index._set_row(row, lot, layout, holding.get(lot.id, []), passes.get(lot.id, {}))
+        index._set_rows(list(enumerate(lots)), _Layout(index, calendar), holding, passes)
         index._sort_places()
         return index
 
@@ -151,17 +152,52 @@ class SearchIndex:
         self.kind = np.zeros(count, np.int8)
         self.lots = []
 
-    def _set_row(
+    def _set_rows(
         self,
-        row: int,
-        lot: Lot,
+        rows: Sequence[tuple[int, LotFacts]],
         layout: _Layout,
-        holding: Sequence[tuple[datetime, datetime]],
-        passes: dict[tuple[PassKind, date], int],
+        holding: dict[int, list[tuple[datetime, datetime]]],
+        passes: dict[int, dict[tuple[PassKind, date], int]],
     ) -> None:
-        """Lay one car park on the grid (its entry is replaced only once complete)."""
-        profile = profile_of(lot)
-        entry = IndexedLot(
+        """Lay car parks on the grid: capacity by shape of rules (vectorised), reservations
+        all at once, passes window by window. Entries are replaced only once complete."""
+        entries = [(row, self._entry(lot)) for row, lot in rows]
+        free = np.zeros((len(rows), self.slots), np.int32)
+        run = np.full((len(rows), self.slots), -1, np.int16)
+        groups: dict[tuple[object, ...], list[int]] = {}
+        for position, (_, entry) in enumerate(entries):
+            if entry.regular:
+                groups.setdefault(layout.key(entry.profile.schedule.rules), []).append(position)
+        for positions in groups.values():
+            rules = entries[positions[0]][1].profile.schedule.rules
+            runs, windows = layout.windows(rules)
+            run[positions] = runs
+            for position in positions:
+                entries[position][1].windows = windows
+            for first in range(0, len(positions), CHUNK):
+                chunk = positions[first : first + CHUNK]
+                free[chunk] = layout.capacity(rules, [entries[p][1].profile for p in chunk])
+        spans = [holding.get(entry.id, []) for _, entry in entries]
+        free -= _held_most(spans, self.grid_start, self.slots)
+        for position, (_, entry) in enumerate(entries):
+            if entry.regular and (held := passes.get(entry.id)):
+                _subtract_passes(free[position], run[position], entry.windows, held, layout)
+        for position, (row, entry) in enumerate(entries):
+            self.free[row] = np.clip(free[position], -32_000, 32_000) if entry.regular else 0
+            self.run[row] = run[position] if entry.regular else -1
+            self.lat[row], self.lon[row] = entry.lat, entry.lon
+            self.online[row] = entry.online
+            self.regular[row] = entry.regular
+            self.kind[row] = KINDS.index(entry.kind)
+            if row == len(self.lots):
+                self.lots.append(entry)
+            else:
+                self.lots[row] = entry
+            self.row_of[entry.id] = row
+
+    def _entry(self, lot: LotFacts) -> IndexedLot:
+        profile = lot.profile
+        return IndexedLot(
             id=lot.id,
             code=lot.code,
             name=lot.name,
@@ -170,36 +206,10 @@ class SearchIndex:
             area=lot.area,
             lon=lot.lon,
             lat=lot.lat,
+            online=profile.status is LotStatus.ONLINE,
             profile=profile,
             regular=_regular(profile, self.grid_start, self.grid_end),
         )
-        free = np.zeros(self.slots, np.int32)
-        run = np.full(self.slots, -1, np.int16)
-        if entry.regular:
-            capacity, runs, windows = layout.of(profile.schedule.rules)
-            entry.windows = windows
-            free = capacity - _held_most(holding, self.grid_start, self.slots)
-            run = runs.copy()
-            for number, (start, end) in enumerate(windows):
-                if not passes:
-                    break
-                slots = runs == number
-                if start is None or end is None:
-                    run[slots] = UNKNOWN  # its passes depend on where the window really is
-                    continue
-                kind = window_kind(Window(start, end, ()), layout.calendar, anchor=start)
-                free[slots] -= passes.get((kind, month_of(start, SHANGHAI)), 0)
-        self.free[row] = np.clip(free, -32_000, 32_000)
-        self.run[row] = run
-        self.lat[row], self.lon[row] = lot.lat, lot.lon
-        self.online[row] = lot.status is LotStatus.ONLINE
-        self.regular[row] = entry.regular
-        self.kind[row] = KINDS.index(lot.kind)
-        if row == len(self.lots):
-            self.lots.append(entry)
-        else:
-            self.lots[row] = entry
-        self.row_of[lot.id] = row
 
     def _sort_places(self) -> None:
         self.by_lat = np.argsort(self.lat, kind="stable")
@@ -265,17 +275,19 @@ class SearchIndex:
     def _reload(self, session: Session, lot_ids: set[int]) -> None:
         repository = IndexRepository(session)
         layout = _Layout(self, schedules.calendar(session))
-        lots = repository.lots(lot_ids)
+        lots = repository.facts(lot_ids)
         holding = repository.holding(
             self.grid_start, self.grid_end, BerthCategory.ORDINARY, lot_ids=lot_ids
         )
         passes = repository.passes(lot_ids)
+        rows: list[tuple[int, LotFacts]] = []
         for lot in lots:
             row = self.row_of.get(lot.id)
             if row is None:
-                row = len(self.lots)
+                row = len(self.lots) + sum(1 for r, _ in rows if r >= len(self.lots))
                 self._grow()
-            self._set_row(row, lot, layout, holding.get(lot.id, []), passes.get(lot.id, {}))
+            rows.append((row, lot))
+        self._set_rows(rows, layout, holding, passes)
         for gone in lot_ids - {lot.id for lot in lots}:
             if (row := self.row_of.get(gone)) is not None:
                 self.online[row] = False
@@ -405,65 +417,121 @@ def _regular(profile: LotProfile, grid_start: datetime, grid_end: datetime) -> b
 
 
 def _held_most(
-    holding: Sequence[tuple[datetime, datetime]], grid_start: datetime, slots: int
+    spans: Sequence[Sequence[tuple[datetime, datetime]]], grid_start: datetime, slots: int
 ) -> NDArray[np.int32]:
-    """Per slot, the most reservations holding a berth at any one instant of it."""
-    held = np.zeros(slots, np.int32)
-    if not holding:
+    """Per car park (a row per entry of ``spans``) and slot, the most reservations holding a
+    berth at any one instant of the slot: exact to the second, for all car parks at once."""
+    held = np.zeros((len(spans), slots), np.int32)
+    counts = [len(s) for s in spans]
+    if not sum(counts):
         return held
+    width = SLOT.total_seconds()
     origin = grid_start.timestamp()
-    starts = np.array([s.timestamp() for s, _ in holding]) - origin
-    ends = np.array([e.timestamp() for _, e in holding]) - origin
-    # Events in time order, ends before starts at the same instant ([start, end) spans).
+    owner = np.repeat(np.arange(len(spans)), counts)
+    starts = np.array([a.timestamp() for group in spans for a, _ in group]) - origin
+    ends = np.array([b.timestamp() for group in spans for _, b in group]) - origin
+    # Events per car park in time order, ends before starts at one instant ([start, end)).
+    rows = np.concatenate([owner, owner])
     times = np.concatenate([ends, starts])
     steps = np.concatenate([-np.ones(len(ends), np.int32), np.ones(len(starts), np.int32)])
-    order = np.lexsort((steps, times))
-    times, steps = times[order], steps[order]
-    after = np.cumsum(steps)  # holding right after each event
-    slot_of = np.floor(times / SLOT.total_seconds()).astype(np.int64)
-    # Holding when each slot begins: the count after the last event before it.
-    boundaries = np.arange(slots) * SLOT.total_seconds()
-    before = np.searchsorted(times, boundaries, side="right") - 1
-    at_start = np.where(before >= 0, after[np.maximum(before, 0)], 0)
-    held[:] = at_start
-    inside = (slot_of >= 0) & (slot_of < slots)
-    np.maximum.at(held, slot_of[inside], after[inside])
+    order = np.lexsort((steps, times, rows))
+    rows, times, steps = rows[order], times[order], steps[order]
+    after = np.cumsum(steps)  # each car park's events add up to 0: a running count per row
+    # Holding as each slot begins: every event at or before its first instant.
+    delta = np.zeros((len(spans), slots + 1), np.int32)
+    bucket = np.clip(np.ceil(times / width), 0, slots).astype(np.int64)
+    np.add.at(delta, (rows, bucket), steps)
+    held[:] = np.cumsum(delta, axis=1)[:, :slots]
+    # And right after each event inside a slot.
+    inside = (times >= 0) & (times < slots * width)
+    slot_of = (times[inside] // width).astype(np.int64)
+    np.maximum.at(held, (rows[inside], slot_of), after[inside])
     return held
 
 
+def _subtract_passes(
+    free: NDArray[np.int32],
+    run: NDArray[np.int16],
+    windows: Sequence[tuple[datetime | None, datetime | None]],
+    passes: dict[tuple[PassKind, date], int],
+    layout: _Layout,
+) -> None:
+    """Passes hold a berth through every window of their kind and month."""
+    for start, end in windows:
+        first = 0 if start is None else layout.slot_of(start)
+        last = layout.slots if end is None else layout.slot_of(end)
+        if start is None or end is None:
+            run[first:last] = UNKNOWN  # its passes depend on where the window really is
+            continue
+        kind, month = layout.pass_of(start, end)
+        free[first:last] -= passes.get((kind, month), 0)
+
+
 class _Layout:
-    """Shared capacity and sharing windows on the grid, worked out once per shape of rules
-    (their day types and times) and then scaled by each car park's berths."""
+    """Sharing windows on the grid, worked out once per shape of rules (their day types and
+    times, and which of them share anything); capacity is then each car park's berths."""
 
     def __init__(self, index: SearchIndex, calendar: OfficialCalendar) -> None:
         self.grid_start = index.grid_start
         self.slots = index.slots
         self.calendar = calendar
-        self._active: dict[
-            tuple[tuple[frozenset[str], time, time, int], ...], NDArray[np.bool_]
-        ] = {}
+        self._active: dict[tuple[object, ...], NDArray[np.bool_]] = {}
+        self._windows: dict[tuple[object, ...], tuple[NDArray[np.int16], Windows]] = {}
+        self._passes: dict[tuple[datetime, datetime], tuple[PassKind, date]] = {}
 
-    def of(
-        self, rules: Sequence[SharingRule]
-    ) -> tuple[NDArray[np.int32], NDArray[np.int16], list[tuple[datetime | None, datetime | None]]]:
-        """Ordinary capacity per slot, window number per slot (-1: none), window bounds
-        (``None`` where the grid cuts the window)."""
-        active = self._rules_active(rules)
-        ordinary = np.array([r.shared_berths.get(BerthCategory.ORDINARY, 0) for r in rules])
-        total = np.array([sum(r.shared_berths.values()) for r in rules])
-        if len(rules):
-            capacity = (active * ordinary[:, None]).max(axis=0).astype(np.int32)
-            sharing: NDArray[np.bool_] = np.asarray((active & (total > 0)[:, None]).any(axis=0))
-        else:
-            capacity = np.zeros(self.slots, np.int32)
-            sharing = np.zeros(self.slots, bool)
-        return (capacity, *self._windows(sharing))
-
-    def _rules_active(self, rules: Sequence[SharingRule]) -> NDArray[np.bool_]:
-        shape = tuple(
-            (frozenset(str(d) for d in r.day_types), r.start, r.end, r.end_day_offset)
+    @staticmethod
+    def key(rules: Sequence[SharingRule]) -> tuple[object, ...]:
+        return tuple(
+            (r.day_types, r.start, r.end, r.end_day_offset, sum(r.shared_berths.values()) > 0)
             for r in rules
         )
+
+    def windows(self, rules: Sequence[SharingRule]) -> tuple[NDArray[np.int16], Windows]:
+        """Window number per slot (-1: none) and each window's bounds (``None`` where the
+        grid cuts it): the slots where some rule shares anything, in touching runs."""
+        key = self.key(rules)
+        found = self._windows.get(key)
+        if found is None:
+            active = self._rules_active(rules)
+            sharing = np.zeros(self.slots, bool)
+            for number, rule in enumerate(rules):
+                if sum(rule.shared_berths.values()) > 0:
+                    sharing |= active[number]
+            found = self._windows[key] = self._runs(sharing)
+        return found
+
+    def capacity(
+        self, rules: Sequence[SharingRule], profiles: Sequence[LotProfile]
+    ) -> NDArray[np.int32]:
+        """Ordinary shared berths per slot of car parks whose rules have this shape: the
+        most any rule in force shares (as ``segments_on`` takes the largest)."""
+        if not rules:
+            return np.zeros((len(profiles), self.slots), np.int32)
+        active = self._rules_active(rules).astype(np.int32)
+        ordinary = np.array(
+            [
+                [r.shared_berths.get(BerthCategory.ORDINARY, 0) for r in p.schedule.rules]
+                for p in profiles
+            ],
+            np.int32,
+        )
+        result: NDArray[np.int32] = (active[None, :, :] * ordinary[:, :, None]).max(axis=1)
+        return result
+
+    def slot_of(self, instant: datetime) -> int:
+        return int((instant - self.grid_start) / SLOT)
+
+    def pass_of(self, start: datetime, end: datetime) -> tuple[PassKind, date]:
+        """The kind and month of passes that hold a berth in the window [start, end)."""
+        found = self._passes.get((start, end))
+        if found is None:
+            kind = window_kind(Window(start, end, ()), self.calendar, anchor=start)
+            found = self._passes[(start, end)] = (kind, month_of(start, SHANGHAI))
+        return found
+
+    def _rules_active(self, rules: Sequence[SharingRule]) -> NDArray[np.bool_]:
+        """Per rule and slot: does one of the rule's spans cover the slot."""
+        shape = tuple((r.day_types, r.start, r.end, r.end_day_offset) for r in rules)
         found = self._active.get(shape)
         if found is None:
             found = np.zeros((len(rules), self.slots), bool)
@@ -483,15 +551,13 @@ class _Layout:
             self._active[shape] = found
         return found
 
-    def _day_type(self, day: date):  # type: ignore[no-untyped-def]
+    def _day_type(self, day: date) -> DayType | None:
         try:
             return self.calendar.day_type(day)
         except CalendarNotCovered:
             return None
 
-    def _windows(
-        self, sharing: NDArray[np.bool_]
-    ) -> tuple[NDArray[np.int16], list[tuple[datetime | None, datetime | None]]]:
+    def _runs(self, sharing: NDArray[np.bool_]) -> tuple[NDArray[np.int16], Windows]:
         runs = np.full(self.slots, -1, np.int16)
         edges = np.diff(np.concatenate([[False], sharing, [False]]).astype(np.int8))
         starts = np.flatnonzero(edges == 1)
@@ -505,4 +571,4 @@ class _Layout:
                     None if b == self.slots else self.grid_start + int(b) * SLOT,
                 )
             )
-        return runs, windows
+        return runs, tuple(windows)
