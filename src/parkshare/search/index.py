@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import threading
 import time as timer
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -323,39 +323,35 @@ class SearchIndex:
         kind: LotKind | None,
         slots: tuple[int, int] | None,
         min_free: int,
-    ) -> list[Candidate]:
+    ) -> Iterator[Candidate]:
         """Online car parks within ``radius_m`` of (lon, lat), nearest first (ties by code),
         each with the index's answer for ``slots`` where it has one; car parks the index
-        knows cannot qualify are left out."""
+        knows cannot qualify are left out. Made one by one, as the caller takes them."""
         with self.lock:
-            rows, distances = self._within(lon, lat, radius_m, kind)
-            if slots is None:
-                return [
-                    Candidate(self.lots[r], float(d), answered=False)
-                    for r, d in zip(rows, distances, strict=True)
-                ]
-            first, last = slots
-            runs = self.run[rows, first:last]
-            run = runs[:, 0]
-            one_window = (runs == run[:, None]).all(axis=1)
-            free = np.maximum(self.free[rows, first:last].min(axis=1), 0)
-            regular = self.regular[rows]
-            cannot = ~one_window | (run == -1) | ((run >= 0) & (free < min_free))
-            keep = ~(regular & cannot)
-            picked = zip(rows[keep], distances[keep], free[keep], run[keep], strict=True)
-            return [
-                self._candidate(self.lots[r], float(d), int(f), int(w)) for r, d, f, w in picked
-            ]
-
-    @staticmethod
-    def _candidate(lot: IndexedLot, distance: float, free: int, run: int) -> Candidate:
-        if not lot.regular or run < 0 or lot.windows[run][1] is None:
-            return Candidate(lot, distance, answered=False)  # the database decides
-        return Candidate(lot, distance, answered=True, free=free, must_leave_by=lot.windows[run][1])
+            rows = self._within(lon, lat, radius_m, kind)
+            free = np.zeros(len(rows), np.int64)
+            run = np.full(len(rows), -1, np.int64)
+            if slots is not None:
+                first, last = slots
+                runs = self.run[rows, first:last]
+                run = runs[:, 0].astype(np.int64)
+                one_window = (runs == run[:, None]).all(axis=1)
+                free = np.maximum(self.free[rows, first:last].min(axis=1), 0)
+                cannot = ~one_window | (run == -1) | ((run >= 0) & (free < min_free))
+                keep = ~(self.regular[rows] & cannot)
+                rows, free, run = rows[keep], free[keep], run[keep]
+            entries = [self.lots[r] for r in rows]  # as they are now, with their windows
+        for entry, f, w in zip(entries, free.tolist(), run.tolist(), strict=True):
+            distance = haversine_m(lon, lat, entry.lon, entry.lat)  # as the database path
+            if slots is None or not entry.regular or w < 0 or entry.windows[w][1] is None:
+                yield Candidate(entry, distance, answered=False)  # the database decides
+            else:
+                yield Candidate(entry, distance, True, f, entry.windows[w][1])
 
     def _within(
         self, lon: float, lat: float, radius_m: float, kind: LotKind | None
-    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    ) -> NDArray[np.int64]:
+        """Rows within the radius, nearest first, ties by code."""
         box = bounding_box(lon, lat, radius_m)
         low = np.searchsorted(self.sorted_lat, box.min_lat, side="left")
         high = np.searchsorted(self.sorted_lat, box.max_lat, side="right")
@@ -364,15 +360,17 @@ class SearchIndex:
         rows = rows[self.online[rows]]
         if kind is not None:
             rows = rows[self.kind[rows] == KINDS.index(kind)]
-        near = _haversine(lon, lat, self.lon[rows], self.lat[rows]) <= radius_m + 1.0
-        rows = rows[near]
-        # The last metre is measured as the database path measures it (``haversine_m``), so
-        # both agree to the last digit on distance and order.
-        distances = np.array([haversine_m(lon, lat, self.lon[r], self.lat[r]) for r in rows])
+        distances = _haversine(lon, lat, self.lon[rows], self.lat[rows])
+        # Within a metre of the radius, measure as the database path does (``haversine_m``)
+        # so both draw the line in the same place.
+        edge = np.flatnonzero(np.abs(distances - radius_m) < 1.0)
+        for at in edge:
+            distances[at] = haversine_m(lon, lat, self.lon[rows[at]], self.lat[rows[at]])
         inside = distances <= radius_m
         rows, distances = rows[inside], distances[inside]
         order = np.lexsort((self.code_rank[rows], distances))
-        return rows[order], distances[order]
+        result: NDArray[np.int64] = rows[order]
+        return result
 
 
 KINDS = tuple(LotKind)
