@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,3 +167,34 @@ def test_docs_and_status_page_are_served_without_a_cdn(client: TestClient) -> No
     assert "cdn" not in docs.lower() and "https://" not in docs
     assert client.get("/openapi.json").json()["info"]["title"] == "parkshare"
     assert "117" in client.get("/").text
+
+
+def test_the_document_declares_the_coded_errors_of_every_operation(client: TestClient) -> None:
+    """Found by the API fuzzer (tests/test_fuzz.py): the document declared only the 2xx and a
+    422 shaped like FastAPI's ``{"detail": [...]}``, not the ``{code, message, details}``
+    every refusal is."""
+    document = client.get("/openapi.json").json()
+    error = {"$ref": "#/components/schemas/ErrorRead"}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if not path.startswith("/api/v1/"):
+                continue
+            responses = operation["responses"]
+            assert responses["4XX"]["content"]["application/json"]["schema"] == error, path
+            assert "422" not in responses, (method, path)
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    assert document["components"]["schemas"]["ErrorRead"]["required"] == ["code", "message"]
+
+
+def test_times_of_day_are_declared_as_the_local_clock_shows_them(client: TestClient) -> None:
+    """Found by the API fuzzer: times of day were declared ``format: time`` (RFC 3339, with an
+    offset) but are sent as the car park's wall clock shows them, ``"07:30:00"``."""
+    document = client.get("/openapi.json").json()
+    assert '"format": "time"' not in json.dumps(document)
+    pattern = re.compile(
+        document["components"]["schemas"]["RuleRead"]["properties"]["end"]["pattern"]
+    )
+    schedule = client.get("/api/v1/lots/HD-I-001").json()["schedule"]
+    times = [rule[edge] for rule in schedule["rules"] for edge in ("start", "end")]
+    times += [schedule["quiet_hours"]["start"], schedule["quiet_hours"]["end"]]
+    assert times and all(pattern.fullmatch(time) for time in times), times

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,7 +21,7 @@ from parkshare.clock import Clock
 from parkshare.config import Settings, get_settings
 from parkshare.credit.api import router as credit_router
 from parkshare.db import Database
-from parkshare.errors import ParkshareError, PlainHttpError
+from parkshare.errors import ErrorRead, ParkshareError, PlainHttpError
 from parkshare.fees.api import router as fees_router
 from parkshare.ingest.api import router as ingest_router
 from parkshare.interop.api import router as interop_router
@@ -49,6 +50,10 @@ API_ROUTERS = (
     reports_router,
     search_router,
 )
+# Every API answer in 4xx is an ``ErrorRead``, whatever the route (the handlers below).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorRead, "description": "Refused: `code` says why, `message` how to fix it"}
+}
 
 
 def create_app(
@@ -81,7 +86,12 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or settings.clock()
     for router in API_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
+        app.include_router(
+            router,
+            prefix=API_PREFIX,
+            dependencies=[Depends(authorize)],
+            responses=ERROR_RESPONSES,
+        )
     web.mount(app, settings)
     _add_error_handlers(app)
     return app

@@ -36,6 +36,11 @@ NAMING_CONVENTION = {
 }
 
 
+# Integer primary keys are 32-bit on PostgreSQL (and 64-bit on SQLite): a larger id names no
+# row, and must be refused before it reaches a database that would fail on it, not find nothing.
+MAX_ROW_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

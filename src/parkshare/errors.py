@@ -9,6 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, Field
+
+
+class ErrorRead(BaseModel):
+    """The body of every API error (4xx): what ``ParkshareError.to_dict`` gives."""
+
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)  # left out when there are none
+
 
 class ParkshareError(Exception):
     code = "error"

@@ -164,3 +164,17 @@ def test_an_administrator_creates_operator_staff_who_can_sign_in(
     headers = {"Authorization": f"Bearer {token(client, 'LX-Staff')}"}
     assert client.get("/api/v1/lots/LX/statement?month=2022-06", headers=headers).status_code == 200
     assert client.get("/api/v1/lots/LY/statement?month=2022-06", headers=headers).status_code == 403
+
+
+def test_an_operator_id_no_row_can_have_is_refused(
+    client: TestClient, database: Database, clock: FixedClock
+) -> None:
+    """Found by the hostile-input tests: a huge operator id reached the database (a 500)."""
+    admin = bearer_for(database, clock=clock)
+    for operator_id in (2**31, 2**63, 0):
+        body = {"role": "operator", "login": "lx-staff", "password": PASSWORD}
+        response = client.post(
+            "/api/v1/accounts", json={**body, "operator_id": operator_id}, headers=admin
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "invalid_input"

@@ -211,3 +211,13 @@ def test_lifting_an_unbarred_plate_is_not_found(idle: TestClient) -> None:
     assert_plate_hidden(response)
     assert_refused(lift(idle, "鲁I12345"), 422, "invalid_plate")
     assert reserve(idle, MONDAY_NIGHT).status_code == 201
+
+
+@pytest.mark.parametrize("violation_id", [2**31, 2**63, 0])
+def test_a_violation_id_no_row_can_have_is_refused_before_the_database(
+    client: TestClient, violation_id: int
+) -> None:
+    """Found by the API fuzzer: an id past the 32-bit ids of PostgreSQL (and 2**63 on SQLite)
+    reached the database and failed there with a 500."""
+    response = client.post(f"/api/v1/violations/{violation_id}/correct", json={})
+    assert_refused(response, 422, "invalid_input")

@@ -171,6 +171,14 @@ def test_the_statement_refuses_a_bad_month(idle: TestClient) -> None:
     assert (missing.status_code, missing.json()["code"]) == (422, "invalid_input")
 
 
+def test_the_statement_refuses_a_month_outside_the_years_served(idle: TestClient) -> None:
+    """Found by the hostile-input tests: 9999-12 overflowed the date arithmetic (a 500)."""
+    for month in ("9999-12", "0001-01", "1969-12", "2101-01"):
+        response = idle.get(f"/api/v1/lots/{LOT}/statement", params={"month": month})
+        assert response.status_code == 422, (month, response.text)
+        assert response.json()["code"] == "invalid_input", month
+
+
 def test_the_statement_of_an_unknown_car_park_is_not_found(idle: TestClient) -> None:
     response = idle.get("/api/v1/lots/NOPE/statement", params={"month": "2022-06"})
     assert (response.status_code, response.json()["code"]) == (404, "lot_not_found")

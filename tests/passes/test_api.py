@@ -110,6 +110,16 @@ def test_an_offer_for_an_unknown_car_park_or_month_is_refused(idle: TestClient) 
     assert allocate(idle)["quota"] == 0
 
 
+def test_a_month_outside_the_years_served_is_refused(idle: TestClient) -> None:
+    """Found by the hostile-input tests: offers for 9999-12 and 0001-01 were accepted."""
+    for month in ("9999-12", "0001-01", "1969-12"):
+        offer = {"lot": "NEAR", "kind": "night", "month": month, "quota": 1, "price_fen": 1}
+        assert_refused(idle.post("/api/v1/passes/offers", json=offer), 422, "invalid_input")
+        allocation = {"kind": "night", "month": month}
+        assert_refused(idle.post("/api/v1/passes/allocate", json=allocation), 422, "invalid_input")
+    assert allocate(idle)["quota"] == 0
+
+
 def test_an_application_answers_201_with_a_masked_plate(client: TestClient) -> None:
     response = apply(client)
     assert response.status_code == 201, response.text

@@ -17,7 +17,7 @@ from parkshare.app import create_app
 from parkshare.clock import FixedClock
 from parkshare.config import Policy
 from parkshare.db import Database
-from parkshare.errors import InvalidInterval
+from parkshare.errors import InvalidInterval, InvalidTimestamp
 from parkshare.ingest import events, keys
 from parkshare.ingest.live import MAX_STAY
 from parkshare.lots.model import LotKind, LotStatus
@@ -129,6 +129,14 @@ def test_a_range_runs_from_local_midnight_and_is_bounded() -> None:
         day_range(date(2022, 6, 22), date(2022, 6, 21))
     with pytest.raises(InvalidInterval):
         day_range(date(2022, 6, 1), date(2022, 7, 2))
+
+
+def test_a_range_outside_the_years_served_is_refused() -> None:
+    """Found by the hostile-input tests: the day after 9999-12-31 overflowed (a 500)."""
+    with pytest.raises(InvalidTimestamp):
+        day_range(date(9999, 12, 30), date(9999, 12, 31))
+    with pytest.raises(InvalidTimestamp):
+        day_range(date(1969, 12, 31), date(1970, 1, 1))
 
 
 # --- the report on both databases -----------------------------------------------------------
@@ -376,6 +384,20 @@ def test_the_api_refuses_a_range_the_wrong_way_round(
     )
 
     assert response.status_code == 422 and response.json()["code"] == "invalid_interval"
+
+
+def test_the_api_refuses_a_range_outside_the_years_served(
+    api: TestClient, network: Database, clock: FixedClock
+) -> None:
+    headers = bearer_for(network, clock=clock, role=Role.ADMIN)
+
+    response = api.get(
+        "/api/v1/reports/utilisation",
+        params={"from": "9999-12-31", "to": "9999-12-31"},
+        headers=headers,
+    )
+
+    assert response.status_code == 422 and response.json()["code"] == "invalid_timestamp"
 
 
 @pytest.mark.parametrize(

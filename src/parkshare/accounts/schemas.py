@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from parkshare.accounts.model import Account
 from parkshare.accounts.principal import Role
 from parkshare.accounts.service import display_login
+from parkshare.db import MAX_ROW_ID
 from parkshare.lots.schemas import local
 from parkshare.passes.model import ApplicationStatus, ParkingPass, PassApplication, PassKind
 
@@ -30,7 +31,7 @@ class StaffCreate(BaseModel):
     login: str = Field(max_length=40)
     password: str = Field(max_length=200)
     name: str = Field(default="", max_length=80)
-    operator_id: int | None = None
+    operator_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
 
 
 class PlateAdd(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from parkshare.accounts.deps import SignedIn
 from parkshare.credit import service
 from parkshare.credit.model import BlacklistEntry, Violation, ViolationKind
 from parkshare.credit.repository import CreditRepository
+from parkshare.db import MAX_ROW_ID
 from parkshare.deps import ClockDep, DatabaseDep, SessionDep, write
 from parkshare.lots.schemas import local
 from parkshare.lots.service import get_lot
@@ -94,7 +95,11 @@ def list_violations(
 
 @router.post("/violations/{violation_id}/correct", response_model=ViolationRead)
 def correct_violation(
-    violation_id: int, body: Note, principal: SignedIn, database: DatabaseDep, clock: ClockDep
+    violation_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
+    body: Note,
+    principal: SignedIn,
+    database: DatabaseDep,
+    clock: ClockDep,
 ) -> ViolationRead:
     def work(session: Session) -> ViolationRead:
         found = CreditRepository(session).get_violation(violation_id)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from parkshare.clock import EARLIEST_YEAR, LATEST_YEAR
 from parkshare.deps import SessionDep
 from parkshare.errors import InvalidInput
 from parkshare.fees.statement import Statement, StatementDay, statement
@@ -57,9 +58,14 @@ class StatementRead(BaseModel):
 
 def parse_month(text: str) -> date:
     try:
-        return date.fromisoformat(f"{text}-01")
+        month = date.fromisoformat(f"{text}-01")
     except ValueError:
         raise InvalidInput(f"{text!r} is not a month such as 2022-06.", field="month") from None
+    if not EARLIEST_YEAR <= month.year <= LATEST_YEAR:
+        raise InvalidInput(
+            f"{text!r} is outside the years {EARLIEST_YEAR}–{LATEST_YEAR}.", field="month"
+        )
+    return month
 
 
 @router.get("/lots/{code}/statement", response_model=StatementRead)

@@ -4,8 +4,9 @@ system the client asks for (WGS-84 by default, GCJ-02 for Chinese map tiles)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from parkshare.geo import CoordSystem, from_wgs84
 from parkshare.lots.model import Lot, LotKind, LotStatus
@@ -15,6 +16,20 @@ from parkshare.schedules.service import peak_shared_berths
 
 def local(instant: datetime) -> datetime:
     return instant.astimezone(SHANGHAI)
+
+
+# A time of day on the car park's wall clock (Asia/Shanghai), written without an offset. Not
+# JSON Schema's ``format: time``, which is RFC 3339's and requires one.
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "description": "Local time of day (Asia/Shanghai), without an offset",
+        }
+    ),
+]
 
 
 class Location(BaseModel):
@@ -76,14 +91,14 @@ def _lot_fields(lot: Lot, system: CoordSystem) -> dict[str, object]:
 
 
 class QuietHoursRead(BaseModel):
-    start: time
-    end: time
+    start: LocalTime
+    end: LocalTime
 
 
 class RuleRead(BaseModel):
     day_types: list[str]
-    start: time
-    end: time
+    start: LocalTime
+    end: LocalTime
     end_day_offset: int
     shared_berths: dict[BerthCategory, int]
 

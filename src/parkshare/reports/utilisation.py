@@ -29,8 +29,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from parkshare.clock import Clock
-from parkshare.errors import InvalidInterval
+from parkshare.clock import EARLIEST_YEAR, LATEST_YEAR, Clock
+from parkshare.errors import InvalidInterval, InvalidTimestamp
 from parkshare.ingest.live import MAX_STAY
 from parkshare.ingest.model import SessionStatus
 from parkshare.ingest.repository import IngestRepository
@@ -234,6 +234,12 @@ class UtilisationReport:
 
 def day_range(first: date, last: date, *, tz: ZoneInfo = SHANGHAI) -> tuple[datetime, datetime]:
     """Local midnight of ``first`` to local midnight after ``last``; refuses a bad range."""
+    for name, day in (("from", first), ("to", last)):
+        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+            raise InvalidTimestamp(
+                f"{name} {day.isoformat()} is outside the years {EARLIEST_YEAR}–{LATEST_YEAR}.",
+                field=name,
+            )
     if last < first:
         raise InvalidInterval(
             f"The range ends ({last.isoformat()}) before it starts ({first.isoformat()}).",

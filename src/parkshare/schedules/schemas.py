@@ -12,7 +12,7 @@ from parkshare.calendar import DayType
 from parkshare.fees.service import tariff_of
 from parkshare.fees.tariff import RatePeriod, Tariff
 from parkshare.lots.model import Lot
-from parkshare.lots.schemas import SuspensionRead, local
+from parkshare.lots.schemas import LocalTime, SuspensionRead, local
 from parkshare.schedules.preview import (
     MAX_RULES,
     Misfit,
@@ -37,7 +37,7 @@ def _whole_minute(value: time) -> time:
     return value
 
 
-TimeOfDay = Annotated[time, AfterValidator(_whole_minute)]
+TimeOfDay = Annotated[LocalTime, AfterValidator(_whole_minute)]
 BerthCount = Annotated[int, Field(ge=0, le=MAX_BERTHS)]
 
 
