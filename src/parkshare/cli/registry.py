@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -28,8 +29,8 @@ from parkshare.cli.common import (
 )
 from parkshare.config import get_settings
 from parkshare.db import Database
-from parkshare.demo import activity, westcoast
-from parkshare.demo.accounts import DEMO_ACCOUNTS
+from parkshare.demo import activity, scaled, westcoast
+from parkshare.demo.accounts import DEMO_ACCOUNTS, DEMO_OPERATOR
 from parkshare.lots import service as lots
 from parkshare.lots.model import LotKind, LotStatus
 from parkshare.lots.schemas import LotDetail, LotRead
@@ -46,6 +47,16 @@ def demo(
     traffic: Annotated[
         bool, typer.Option(help="Replay yesterday's and today's gate traffic (about 20 s).")
     ] = True,
+    scale: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=200_000,
+            help="Build a network of N car parks over Shandong instead, with monthly passes "
+            "and a week of reservations from now (for benchmarks; no traffic replay).",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the --scale network.")] = scaled.DEFAULT_SEED,
 ) -> None:
     """Build the West Coast demo network (only when the database is empty, or with --rebuild)."""
     settings = get_settings()
@@ -58,6 +69,9 @@ def demo(
         if rebuild:
             database.reset()
         database.migrate()
+        if scale is not None:
+            _demo_scaled(database, lots=scale, seed=seed)
+            return
         with database.session(write=True) as session:
             if westcoast.is_built(session):
                 console.print("The demo database is already built (use --rebuild to start over).")
@@ -84,6 +98,33 @@ def demo(
         )
     finally:
         database.dispose()
+
+
+def _demo_scaled(database: Database, *, lots: int, seed: int) -> None:
+    settings = get_settings()
+    started = time.perf_counter()
+    with database.session(write=True) as session:
+        if westcoast.is_built(session):
+            console.print("The demo database is already built (use --rebuild to start over).")
+            return
+        summary = scaled.build_scaled(
+            session, lots=lots, clock=settings.clock(), seed=seed, policy=settings.policy()
+        )
+    seconds = time.perf_counter() - started
+    console.print(
+        f"Built a network of {summary.lots:,} car parks over Shandong in {seconds:.1f} s: "
+        f"{summary.online:,} online, {summary.operators:,} operators, {summary.berths:,} "
+        f"berths ({summary.shared_berths:,} shared), {summary.pass_offers:,} pass offers, "
+        f"{summary.passes:,} passes, {summary.reservations:,} reservations over the next "
+        f"{scaled.DAYS} days."
+    )
+    if summary.demo_accounts:
+        console.print(f"Demo sign-ins (local demonstration only; operator {DEMO_OPERATOR}):")
+        for account in DEMO_ACCOUNTS:
+            console.print(f"  {account.role:<8} {account.login:<12} {account.password}")
+    else:
+        console.print(f"No demo sign-ins: their operator {DEMO_OPERATOR} is not in this network.")
+    console.print("No gate traffic replayed: the replay follows the West Coast network.")
 
 
 @app.command()
