@@ -39,11 +39,20 @@ pytest: install
 	@$(BIN)/pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$status
 
-# Benchmarks print their figures and write bench/results/*.json (minutes; not part of test).
+# Benchmarks print their figures and write bench/results/*.json (minutes to an hour; not part
+# of test). BENCH_QUICK=1 runs the smoke sizes instead (bench/results/*-quick.json). The MQTT
+# benchmark runs when a broker answers on 127.0.0.1:1883; search builds its databases under
+# /tmp/parkshare-bench-search on first use and uses Debian's wrk when installed.
+BENCH_FLAGS := $(if $(BENCH_QUICK),--quick,)
+MQTT_UP := $(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", 1883), 2)'
+
 bench: install
 	$(BIN)/python bench/allocation.py
-	$(BIN)/python bench/booking.py
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/booking.py $(BENCH_FLAGS)
+	$(BIN)/python bench/ingest.py $(BENCH_FLAGS)
+	@if $(MQTT_UP) 2>/dev/null; then $(BIN)/python bench/ingest_mqtt.py $(BENCH_FLAGS); \
+	else echo "bench/ingest_mqtt.py skipped: no MQTT broker on 127.0.0.1:1883"; fi
+	$(BIN)/python bench/search.py $(BENCH_FLAGS)
 
 format: install
 	$(BIN)/ruff check --fix src tests bench
