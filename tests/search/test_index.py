@@ -25,7 +25,7 @@ from parkshare.reservations.model import HOLDING, Reservation
 from parkshare.schedules import presets
 from parkshare.schedules import service as schedules
 from parkshare.schedules.rules import SHANGHAI, BerthCategory, SharingRule
-from parkshare.search.index import SearchIndex
+from parkshare.search.index import SearchIndex, _held_most
 from parkshare.search.index_repository import IndexRepository
 from parkshare.search.rules import SearchQuery
 from parkshare.search.service import SearchResult, search
@@ -340,3 +340,18 @@ def test_every_change_is_logged_once_per_car_park_and_old_entries_can_go(
         assert repository.forget_changes_before(datetime.now(UTC) - timedelta(days=2)) == 0
         assert repository.forget_changes_before(datetime.now(UTC) + timedelta(seconds=1)) > 0
         assert repository.changes_after(0) == []
+
+
+def test_cars_leaving_together_leave_no_count_that_never_was() -> None:
+    grid = datetime(2022, 6, 24, tzinfo=SHANGHAI)
+    at = grid + timedelta(hours=19)  # a slot boundary
+    spans = [
+        (grid + timedelta(hours=17), at),  # two leave at 19:00 …
+        (grid + timedelta(hours=17), at),
+        (grid + timedelta(hours=18), grid + timedelta(hours=20)),  # … one stays
+        (at + timedelta(minutes=20), at + timedelta(minutes=25)),  # one comes and goes later
+    ]
+    held = _held_most([spans], grid, 96)[0]
+    assert held[19 * 4 - 1] == 3  # 18:45–19:00: all three in
+    assert held[19 * 4] == 1  # 19:00–19:15: only the one staying (never 2 at 19:00)
+    assert held[19 * 4 + 1] == 2  # 19:15–19:30: and the short visit

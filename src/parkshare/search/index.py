@@ -440,8 +440,11 @@ def _held_most(
     bucket = np.clip(np.ceil(times / width), 0, slots).astype(np.int64)
     np.add.at(delta, (rows, bucket), steps)
     held[:] = np.cumsum(delta, axis=1)[:, :slots]
-    # And right after each event inside a slot.
-    inside = (times >= 0) & (times < slots * width)
+    # And right after each instant inside a slot with events: after its LAST event (several
+    # cars leaving at one instant must not leave a count that never existed in between).
+    last = np.ones(len(times), bool)
+    last[:-1] = (rows[1:] != rows[:-1]) | (times[1:] != times[:-1])
+    inside = (times >= 0) & (times < slots * width) & last
     slot_of = (times[inside] // width).astype(np.int64)
     np.maximum.at(held, (rows[inside], slot_of), after[inside])
     return held
