@@ -133,7 +133,7 @@ def _page(browser: Any, demo_server: DemoServer, **context: Any) -> Iterator[Any
 
     ctx.route("**/*", route)
     page = ctx.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(45_000)  # a loaded 2-core CI box can take seconds per page
     page.on("pageerror", lambda error: watch.errors.append(str(error)))
     page.on("console", lambda message: _console(watch, message))
     page.on("response", lambda response: _asset_failed(watch, response))
