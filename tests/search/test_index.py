@@ -42,7 +42,7 @@ def _rules(rng: random.Random) -> tuple[SharingRule, ...]:
         BerthCategory.ORDINARY: rng.randint(1, 6),
         BerthCategory.EV_CHARGING: rng.randint(0, 2),
     }
-    choice = rng.randrange(6)
+    choice = rng.randrange(8)
     if choice == 0:
         return presets.qingdao_institutional(shared)
     if choice == 1:
@@ -57,7 +57,12 @@ def _rules(rng: random.Random) -> tuple[SharingRule, ...]:
                 WORKING_DAYS | DAYS_OFF, time(18, 10), time(7, 20), shared, end_day_offset=1
             ),
         )
-    return (SharingRule(DAYS_OFF, time(0), time(0), shared, end_day_offset=1),)  # days off only
+    if choice == 5:  # days off only
+        return (SharingRule(DAYS_OFF, time(0), time(0), shared, end_day_offset=1),)
+    # Around the clock, on working days only or every day: windows cut by the grid's edges,
+    # whose passes and must-leave-by the index works out from the rules.
+    days = WORKING_DAYS if choice == 6 else WORKING_DAYS | DAYS_OFF
+    return (SharingRule(days, time(0), time(0), shared, end_day_offset=1),)
 
 
 def _world(database: Database, clock: FixedClock, rng: random.Random, lots: int) -> None:
@@ -77,25 +82,29 @@ def _world(database: Database, clock: FixedClock, rng: random.Random, lots: int)
             lot.berths.append(LotBerths(category=BerthCategory.EV_CHARGING, total=2))
             quiet = presets.QINGDAO_QUIET_HOURS if n % 3 == 0 else None
             schedules.set_schedule(lot, _rules(rng), quiet, clock=clock)
-    with database.session(write=True) as session:  # night passes for July at two car parks
-        for code in ("R-000", "R-004"):
-            passes.offer_passes(
-                session, code, PassKind.NIGHT, date(2022, 7, 1), quota=2, price_fen=1
-            )
-        for n in range(3):
-            passes.apply(
-                session,
-                passes.PassApplicationRequest(
-                    plate=f"鲁P{n:05d}",
-                    kind=PassKind.NIGHT,
-                    month=date(2022, 7, 1),
-                    lon=CENTRE[0],
-                    lat=CENTRE[1],
-                    max_walk_m=5_000,
-                ),
-                clock=clock,
-            )
-        passes.allocate(session, PassKind.NIGHT, date(2022, 7, 1), policy=POLICY, clock=clock)
+    # Night and weekend passes for June and July at a quarter of the car parks, applied for
+    # before June began.
+    clock.set(datetime(2022, 5, 31, 12, tzinfo=SHANGHAI))
+    for kind in PassKind:
+        for month in (date(2022, 6, 1), date(2022, 7, 1)):
+            with database.session(write=True) as session:
+                for code in (f"R-{n:03d}" for n in range(0, lots, 4)):
+                    passes.offer_passes(session, code, kind, month, quota=2, price_fen=1)
+                for n in range(5):
+                    passes.apply(
+                        session,
+                        passes.PassApplicationRequest(
+                            plate=f"鲁P{n:05d}",
+                            kind=kind,
+                            month=month,
+                            lon=CENTRE[0],
+                            lat=CENTRE[1],
+                            max_walk_m=5_000,
+                        ),
+                        clock=clock,
+                    )
+                passes.allocate(session, kind, month, policy=POLICY, clock=clock)
+    clock.set(NOW)
 
 
 def _instant(rng: random.Random, *, aligned: bool) -> datetime:

@@ -12,11 +12,13 @@ two days ahead, aligned to Asia/Shanghai quarter hours):
 
 A search whose ``from`` and ``to`` fall on quarter hours reads the exact answer from these: the
 interval lies in one window when every slot has the same ``run``, and the least free over the
-interval is the least over its slots. Anything else — another berth category, times off the
-grid, beyond it, a car park whose rules are not on quarter hours or that has a suspension in the
-grid, a window cut by the grid's edge — is answered by the database, car park by car park, as
-before. The index never decides a booking: booking locks the car park and counts in the
-database.
+interval is the least over its slots. A window cut by the grid's edge (sharing that began
+before the grid or goes on past it) keeps its free berths before passes; a search in it finds
+the window's real bounds from the rules and the calendar, as the database path does, and takes
+the passes of that window's kind and month off. Anything else — another berth category, times
+off the grid, beyond it, a car park whose rules are not on quarter hours or that has a
+suspension in the grid — is answered by the database, car park by car park, as before. The
+index never decides a booking: booking locks the car park and counts in the database.
 
 The index follows the database through ``lot_changes`` (written by an ORM hook in the same
 transaction as every change of a reservation, pass, schedule, berths, tariff or status): a
@@ -29,7 +31,7 @@ from __future__ import annotations
 import threading
 import time as timer
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
@@ -46,7 +48,7 @@ from parkshare.lots.profiles import LotProfile
 from parkshare.passes.model import PassKind
 from parkshare.passes.rules import month_of, window_kind
 from parkshare.schedules import service as schedules
-from parkshare.schedules.rules import SHANGHAI, BerthCategory, SharingRule, Window
+from parkshare.schedules.rules import SHANGHAI, BerthCategory, SharingRule, Window, window_at
 from parkshare.search import changes
 from parkshare.search.index_repository import IndexRepository, LotFacts
 from parkshare.search.rules import bounding_box
@@ -58,9 +60,10 @@ POLL = 0.2  # seconds: how stale the index may be about other processes' changes
 FULL_RELOAD = 300  # more changed car parks than this at once: rebuild instead
 GAP_WAIT = 10.0  # seconds a missing change id is waited for (see ``SearchIndex._advance``)
 EARTH_RADIUS_M = 6_371_008.8  # as parkshare.geo.haversine_m
-UNKNOWN = -2  # a run whose passes cannot be counted here (a window cut by the grid's edge)
+CUT_CACHE = 65_536  # answers for windows cut by the grid's edge kept between catch-ups
 CHUNK = 1_000  # car parks whose capacity is worked out in one array operation
 Windows = tuple[tuple[datetime | None, datetime | None], ...]
+PassCounts = dict[tuple[PassKind, date], int]
 
 
 @dataclass
@@ -79,6 +82,7 @@ class IndexedLot:
     profile: LotProfile
     regular: bool  # False: answered by the database (see the module's docstring)
     windows: Sequence[tuple[datetime | None, datetime | None]] = ()
+    passes: PassCounts = field(default_factory=dict)  # active passes by kind and month
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ class SearchIndex:
         self.by_lat: NDArray[np.int64] = np.zeros(0, np.int64)  # rows sorted by latitude
         self.sorted_lat: NDArray[np.float64] = np.zeros(0)
         self.policy = Policy()
+        self.calendar = OfficialCalendar()
+        self._cut: dict[tuple[int, datetime, datetime], tuple[int, datetime | None] | None] = {}
         self.floor = 0  # every change up to this id is in the index
         self.seen: dict[int, float] = {}  # changes after ``floor`` already in, and when
         self.checked_at = 0.0
@@ -132,6 +138,7 @@ class SearchIndex:
             built_at=now.timestamp(),
         )
         index.policy = policy
+        index.calendar = calendar
         repository = IndexRepository(session)
         index.floor = repository.last_change()
         lots = repository.facts()
@@ -157,7 +164,7 @@ class SearchIndex:
         rows: Sequence[tuple[int, LotFacts]],
         layout: _Layout,
         holding: dict[int, list[tuple[datetime, datetime]]],
-        passes: dict[int, dict[tuple[PassKind, date], int]],
+        passes: dict[int, PassCounts],
     ) -> None:
         """Lay car parks on the grid: capacity by shape of rules (vectorised), reservations
         all at once, passes window by window. Entries are replaced only once complete."""
@@ -181,7 +188,8 @@ class SearchIndex:
         free -= _held_most(spans, self.grid_start, self.slots)
         for position, (_, entry) in enumerate(entries):
             if entry.regular and (held := passes.get(entry.id)):
-                _subtract_passes(free[position], run[position], entry.windows, held, layout)
+                entry.passes = held
+                _subtract_passes(free[position], entry.windows, held, layout)
         for position, (row, entry) in enumerate(entries):
             self.free[row] = np.clip(free[position], -32_000, 32_000) if entry.regular else 0
             self.run[row] = run[position] if entry.regular else -1
@@ -274,7 +282,9 @@ class SearchIndex:
 
     def _reload(self, session: Session, lot_ids: set[int]) -> None:
         repository = IndexRepository(session)
-        layout = _Layout(self, schedules.calendar(session))
+        self.calendar = schedules.calendar(session)
+        self._cut.clear()
+        layout = _Layout(self, self.calendar)
         lots = repository.facts(lot_ids)
         holding = repository.holding(
             self.grid_start, self.grid_end, BerthCategory.ORDINARY, lot_ids=lot_ids
@@ -343,10 +353,43 @@ class SearchIndex:
             entries = [self.lots[r] for r in rows]  # as they are now, with their windows
         for entry, f, w in zip(entries, free.tolist(), run.tolist(), strict=True):
             distance = haversine_m(lon, lat, entry.lon, entry.lat)  # as the database path
-            if slots is None or not entry.regular or w < 0 or entry.windows[w][1] is None:
+            if slots is None or not entry.regular or w < 0:
                 yield Candidate(entry, distance, answered=False)  # the database decides
-            else:
-                yield Candidate(entry, distance, True, f, entry.windows[w][1])
+                continue
+            window_start, window_end = entry.windows[w]
+            if window_start is not None and window_end is not None:
+                yield Candidate(entry, distance, True, f, window_end)
+                continue
+            cut = self._cut_window(entry, *slots)
+            if cut is None:
+                yield Candidate(entry, distance, answered=False)
+            elif (left := max(0, f - cut[0])) >= min_free:
+                yield Candidate(entry, distance, True, left, cut[1])
+
+    def _cut_window(
+        self, entry: IndexedLot, first: int, last: int
+    ) -> tuple[int, datetime | None] | None:
+        """For slots in a window cut by the grid's edge: the passes holding a berth in the
+        window and its must-leave-by, found as ``availability_at`` finds them (the window
+        from the rules and the calendar, its kind and month); None when the rules do not
+        give one window for the interval (the database decides)."""
+        start, end = self.grid_start + first * SLOT, self.grid_start + last * SLOT
+        key = (entry.id, start, end)
+        if key in self._cut:
+            return self._cut[key]
+        schedule = entry.profile.schedule
+        reach = (end.date() - start.date()).days
+        horizon = max(self.policy.window_horizon_days, reach)
+        window = window_at(schedule, self.calendar, start, horizon_days=horizon)
+        answer: tuple[int, datetime | None] | None = None
+        if window is not None and (window.end is None or end <= window.end):
+            kind = window_kind(window, self.calendar, anchor=start)
+            month = month_of(window.start or start, SHANGHAI)
+            answer = entry.passes.get((kind, month), 0), window.must_leave_by
+        if len(self._cut) >= CUT_CACHE:
+            self._cut.clear()
+        self._cut[key] = answer
+        return answer
 
     def _within(
         self, lon: float, lat: float, radius_m: float, kind: LotKind | None
@@ -452,20 +495,18 @@ def _held_most(
 
 def _subtract_passes(
     free: NDArray[np.int32],
-    run: NDArray[np.int16],
     windows: Sequence[tuple[datetime | None, datetime | None]],
-    passes: dict[tuple[PassKind, date], int],
+    passes: PassCounts,
     layout: _Layout,
 ) -> None:
-    """Passes hold a berth through every window of their kind and month."""
+    """Passes hold a berth through every window of their kind and month. A window cut by the
+    grid's edge is left as it is: its kind depends on where it really begins or ends, which a
+    search in it works out (``SearchIndex._cut_window``)."""
     for start, end in windows:
-        first = 0 if start is None else layout.slot_of(start)
-        last = layout.slots if end is None else layout.slot_of(end)
         if start is None or end is None:
-            run[first:last] = UNKNOWN  # its passes depend on where the window really is
             continue
         kind, month = layout.pass_of(start, end)
-        free[first:last] -= passes.get((kind, month), 0)
+        free[layout.slot_of(start) : layout.slot_of(end)] -= passes.get((kind, month), 0)
 
 
 class _Layout:
