@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,15 +176,48 @@ def parse_wrk(output: str) -> dict[str, Any]:
     return found
 
 
+class Serving:
+    """One ``parkshare serve`` at a time. After a phase that left it not answering (see the
+    pool deadlock in docs/performance.md) it is killed and a fresh one started, so that the
+    next phase measures a working server; every such phase is recorded in ``wedged``."""
+
+    def __init__(self, url: str, probe: str, log: Path) -> None:
+        self.url, self.probe, self.log = url, probe, log
+        self.wedged: list[dict[str, Any]] = []
+        self.stack = ExitStack()
+        self.server = self._start()
+
+    def _start(self) -> Server:
+        return self.stack.enter_context(parkshare_serve(self.url, self.probe, self.log))
+
+    def close(self) -> None:
+        self.stack.close()
+
+    def check(self, phase: str, patience_s: float = 30.0) -> dict[str, Any]:
+        """Whether the server answers one search again (within ``patience_s``) after
+        ``phase``; a fresh server when it does not."""
+        answer = recovery(self.server, self.probe, patience_s)
+        if not answer["answering"]:
+            self.wedged.append({"after": phase, **answer})
+            self.stack.close()
+            self.stack = ExitStack()
+            self.server = self._start()
+            print(f"    fresh server after {phase} ({self.server.startup_s} s)", flush=True)
+        return answer
+
+
 def measure_http(url: str, paths: Path, size: dict[str, Any], log: Path) -> dict[str, Any]:
-    """Start-up, one client, the fixed rate and saturation against one server."""
+    """Start-up, one client, saturation, a sustainable fixed rate and the issue's fixed rate,
+    each phase against a working server."""
     probe = paths.read_text().splitlines()[0]
     report: dict[str, Any] = {}
     off = {"PARKSHARE_SEARCH_INDEX": "false"}
     with parkshare_serve(url, probe, log.with_suffix(".no-index.log"), off) as server:
         report["startup_without_index_s"] = server.startup_s
         report["startup_without_index_cpu_s"] = server.startup_cpu_s
-    with parkshare_serve(url, probe, log) as server:
+    serving = Serving(url, probe, log)
+    try:
+        server = serving.server
         print(
             f"    serve ready in {server.startup_s} s ({server.startup_cpu_s} s CPU; "
             f"{report['startup_without_index_s']} s without the index), RSS "
@@ -203,13 +236,19 @@ def measure_http(url: str, paths: Path, size: dict[str, Any], log: Path) -> dict
         )
         one = report["one_client"]
         print(f"    one client: p50 {one['p50_ms']} ms, p99 {one['p99_ms']} ms", flush=True)
-        report["saturation"] = saturation(server, paths, size)
+        report["saturation"] = saturation(serving, paths, size)
         # A rate the server can keep up with (half its saturation), then the issue's rate.
         sustainable = max(10, 5 * round(report["saturation"]["best_per_s"] / 10))
-        report["half_saturation_rate"] = fixed_rate(server, paths, sustainable, size["rate_s"])
-        report["fixed_rate"] = fixed_rate(server, paths, size["rate"], size["rate_s"])
-        report["after_fixed_rate"] = recovery(server, probe)
-    report["server_killed"] = server.pid in KILLED
+        report["half_saturation_rate"] = fixed_rate(
+            serving.server, paths, sustainable, size["rate_s"]
+        )
+        serving.check(f"{sustainable}/s")
+        report["fixed_rate"] = fixed_rate(serving.server, paths, size["rate"], size["rate_s"])
+        report["after_fixed_rate"] = serving.check(f"{size['rate']}/s", patience_s=60.0)
+    finally:
+        serving.close()
+    report["wedged"] = serving.wedged
+    report["servers_killed"] = len(KILLED)
     return report
 
 
@@ -224,34 +263,33 @@ def fixed_rate(server: Server, paths: Path, rate: float, seconds: float) -> dict
     return run
 
 
-def recovery(server: Server, probe: str, patience_s: float = 90.0) -> dict[str, Any]:
-    """Does the server still answer one search (within 5 s) after the overload, and when?"""
+def recovery(server: Server, probe: str, patience_s: float) -> dict[str, Any]:
+    """Does the server answer one search (within 5 s) after a phase, and when?"""
     began = time.perf_counter()
     with httpx.Client(base_url=server.base, timeout=5.0) as client:
         while time.perf_counter() - began < patience_s:
             try:
                 if client.get(probe).status_code == 200:
-                    waited = round(time.perf_counter() - began, 2)
-                    print(f"    answering again {waited} s after the fixed rate", flush=True)
-                    return {"answering": True, "after_s": waited}
+                    return {"answering": True, "after_s": round(time.perf_counter() - began, 2)}
             except httpx.TransportError:
                 pass
             time.sleep(1.0)
-    print(f"    NOT answering {patience_s} s after the fixed rate", flush=True)
+    print(f"    NOT answering {patience_s} s after the phase", flush=True)
     return {"answering": False, "after_s": None, "waited_s": patience_s}
 
 
-def saturation(server: Server, paths: Path, size: dict[str, Any]) -> dict[str, Any]:
+def saturation(serving: Serving, paths: Path, size: dict[str, Any]) -> dict[str, Any]:
     runs = []
     tool = "wrk" if shutil.which("wrk") else "python closed loop (wrk not installed)"
     for connections in size["saturation_connections"]:
+        server = serving.server
         if shutil.which("wrk"):
-            run = accounted(server, lambda c=connections: wrk(server, paths, c, size["sat_s"]))
+            run = accounted(server, lambda s=server, c=connections: wrk(s, paths, c, size["sat_s"]))
         else:
             run = accounted(
                 server,
-                lambda c=connections: generator(
-                    "closed", server, paths, connections=c, seconds=size["sat_s"]
+                lambda s=server, c=connections: generator(
+                    "closed", s, paths, connections=c, seconds=size["sat_s"]
                 ),
             )
         print(
@@ -260,6 +298,7 @@ def saturation(server: Server, paths: Path, size: dict[str, Any]) -> dict[str, A
             f"{run['server_cpu_cores']} cores, generator {run['generator_cpu_cores']} cores",
             flush=True,
         )
+        run["answering_after"] = serving.check(f"saturation, {connections} connections")
         runs.append(run)
     best = max(runs, key=lambda r: r["answered_per_s"])
     return {"tool": tool, "runs": runs, "best_per_s": best["answered_per_s"], "best": best}

@@ -135,6 +135,11 @@ def print_report(report: dict[str, Any]) -> None:
         phases = [("in process", scale["in_process"]), ("500/s", http["fixed_rate"])]
         phases += [("half saturation", http["half_saturation_rate"])]
         phases += [(f"saturation {r['connections']}", r) for r in http["saturation"]["runs"]]
+        for wedge in http.get("wedged", []):
+            print(
+                f"WEDGED: {scale['car_parks']} car parks, the server stopped answering after "
+                f"{wedge['after']} (not within {wedge['waited_s']} s); a fresh one took over"
+            )
         for name, run in phases:
             if (cores := run["other_processes_cpu_cores"]) > 0.1:
                 print(f"WARNING: {scale['car_parks']} car parks, {name}: others used {cores} cores")
