@@ -37,6 +37,7 @@ API_PREFIX = "/api/v1"
 # Every router of the HTTP API, mounted under API_PREFIX; each is authorised by the access
 # table (accounts/access.py).
 API_ROUTERS = (
+    search_router,  # first: the most frequent request is matched at once
     accounts_router,
     interop_router,  # before lots: /lots/export.xlsx is not a car park code
     lots_router,
@@ -48,7 +49,6 @@ API_ROUTERS = (
     fees_router,
     ingest_router,
     reports_router,
-    search_router,
 )
 # Every API answer in 4xx is an ``ErrorRead``, whatever the route (the handlers below).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

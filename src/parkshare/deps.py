@@ -1,4 +1,9 @@
-"""Typed FastAPI dependencies shared by every router."""
+"""Typed FastAPI dependencies shared by every router.
+
+Dependencies that only read the app's state are ``async``: FastAPI runs a plain ``def``
+dependency on a worker thread, and those hops (a dozen per request) cost more than a search
+from the index. Anything that touches the database stays a plain function or goes through
+``run_in_threadpool``."""
 
 from __future__ import annotations
 
@@ -16,12 +21,12 @@ from parkshare.db import Database
 T = TypeVar("T")
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -32,18 +37,19 @@ def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterato
         yield session
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_policy(settings: Annotated[Settings, Depends(get_settings)]) -> Policy:
+async def get_policy(settings: Annotated[Settings, Depends(get_settings)]) -> Policy:
     return settings.policy()
 
 
 def write(database: Database, work: Callable[[Session], T]) -> T:
     """Run ``work`` in one write transaction. A unique-constraint race (two requests with one
-    Idempotency-Key committing at once) is retried once: the retry sees the winner's row."""
+    Idempotency-Key committing at once) is retried once: the retry sees the winner's row.
+    API handlers write through ``idempotency.deps.IdempotentCall.write``, which calls this."""
     for attempt in range(2):
         try:
             with database.session(write=True) as session:

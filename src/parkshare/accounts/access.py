@@ -104,13 +104,23 @@ RULES: dict[str, Rule] = {
 }
 
 
-def check(rule: Rule, principal: Principal | None, path: dict[str, str], session: Session) -> None:
+def check_role(rule: Rule, principal: Principal | None) -> None:
+    """Who may call the route at all (no database needed)."""
     if rule.public or rule.ingest_key:
         return
     if principal is None:
         raise NotSignedIn("Sign in first (a session cookie or an Authorization: Bearer token).")
     if principal.role not in rule.roles:
         raise Forbidden(f"A {principal.role} account may not do this.", role=str(principal.role))
+
+
+def scoped(rule: Rule) -> bool:
+    """Whether the rule limits the caller to the car park or reservation in the path."""
+    return not (rule.public or rule.ingest_key) and bool(rule.lot_param or rule.reservation_param)
+
+
+def check_scope(rule: Rule, principal: Principal, path: dict[str, str], session: Session) -> None:
+    """The car park or reservation in the path is the caller's (after ``check_role``)."""
     if rule.lot_param:
         require_lot(principal, session, path[rule.lot_param])
     if rule.reservation_param:

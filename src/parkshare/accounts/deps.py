@@ -7,10 +7,11 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from parkshare.accounts import access, service
 from parkshare.accounts.principal import Principal, Role
-from parkshare.deps import ClockDep, SessionDep
+from parkshare.deps import ClockDep, DatabaseDep
 from parkshare.errors import CsrfFailed, Forbidden, NotSignedIn
 
 SESSION_COOKIE = "parkshare_session"
@@ -18,28 +19,37 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def current_principal(request: Request, session: SessionDep, clock: ClockDep) -> Principal | None:
+async def current_principal(
+    request: Request, database: DatabaseDep, clock: ClockDep
+) -> Principal | None:
     """The account behind the request's bearer token (API clients) or session cookie (the web
     app); ``None`` when anonymous. An account token (``pst_…``) that is not valid is an error,
     not anonymity. Other bearer tokens (ingest keys, ``psk_…``) are not accounts: the ingest
-    routes check them themselves, and elsewhere they count as anonymous."""
+    routes check them themselves, and elsewhere they count as anonymous. An anonymous request
+    (most searches) costs no database work and no worker thread."""
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() == "bearer" and secret.strip().startswith("pst_"):
-        principal = service.principal_for(session, secret.strip(), kind="api", clock=clock)
-        if principal is None:
-            raise NotSignedIn("This token is not valid (expired, revoked or mistyped).")
-        return principal
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
+        token, kind = secret.strip(), "api"
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        token, kind = cookie, "session"
+    else:
         return None
-    return service.principal_for(session, cookie, kind="session", clock=clock)
+
+    def look_up() -> Principal | None:
+        with database.session() as session:
+            return service.principal_for(session, token, kind=kind, clock=clock)
+
+    principal = await run_in_threadpool(look_up)
+    if principal is None and kind == "api":
+        raise NotSignedIn("This token is not valid (expired, revoked or mistyped).")
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal | None, Depends(current_principal)]
 
 
-def authorize(request: Request, session: SessionDep, principal: CurrentPrincipal) -> None:
+async def authorize(request: Request, database: DatabaseDep, principal: CurrentPrincipal) -> None:
     """Apply the route's entry of the access table (``accounts/access.py``). A web session
     changing anything through the API must also send its CSRF token in ``X-CSRF-Token``."""
     route = request.scope.get("route")
@@ -48,7 +58,15 @@ def authorize(request: Request, session: SessionDep, principal: CurrentPrincipal
         raise Forbidden("This endpoint has no access rule yet, so nobody may call it.")
     if principal is not None and principal.via == "cookie" and request.method not in SAFE_METHODS:
         check_csrf(principal, request.headers.get(CSRF_HEADER, ""))
-    access.check(rule, principal, dict(request.path_params), session)
+    access.check_role(rule, principal)
+    if access.scoped(rule) and principal is not None:
+        caller, path = principal, dict(request.path_params)
+
+        def check_scope() -> None:
+            with database.session() as session:
+                access.check_scope(rule, caller, path, session)
+
+        await run_in_threadpool(check_scope)
 
 
 def check_csrf(principal: Principal, sent: str) -> None:
@@ -56,7 +74,7 @@ def check_csrf(principal: Principal, sent: str) -> None:
         raise CsrfFailed("The form expired or came from another site; reload the page and retry.")
 
 
-def signed_in(principal: CurrentPrincipal) -> Principal:
+async def signed_in(principal: CurrentPrincipal) -> Principal:
     if principal is None:
         raise NotSignedIn("Sign in first.")
     return principal
@@ -76,7 +94,7 @@ class PageRedirect(Exception):
         self.location = location
 
 
-def page_user(request: Request, principal: CurrentPrincipal) -> Principal | None:
+async def page_user(request: Request, principal: CurrentPrincipal) -> Principal | None:
     request.state.principal = principal
     return principal
 
@@ -88,7 +106,7 @@ def require_page(*roles: Role):  # type: ignore[no-untyped-def]
     """A page dependency: anonymous visitors go to the sign-in page and come back; a signed-in
     account of another role gets 403 (``Forbidden``, rendered as a page)."""
 
-    def guard(request: Request, user: PageUser) -> Principal:
+    async def guard(request: Request, user: PageUser) -> Principal:
         if user is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise PageRedirect(f"/login?next={quote(target, safe='')}")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from parkshare.clock import parse_instant
-from parkshare.deps import ClockDep, PolicyDep, SessionDep
+from parkshare.clock import Clock, parse_instant
+from parkshare.deps import ClockDep, DatabaseDep, PolicyDep
 from parkshare.geo import CoordSystem
 from parkshare.lots.model import LotKind
 from parkshare.schedules.rules import BerthCategory
@@ -19,7 +21,7 @@ from parkshare.search.service import search
 router = APIRouter(tags=["search"])
 
 
-def current_index(request: Request, session: SessionDep, clock: ClockDep) -> SearchIndex | None:
+def current_index(request: Request, session: Session, clock: Clock) -> SearchIndex | None:
     """The app's search index, caught up with the database (None: the app runs without)."""
     index: SearchIndex | None = getattr(request.app.state, "search_index", None)
     if index is None:
@@ -29,13 +31,10 @@ def current_index(request: Request, session: SessionDep, clock: ClockDep) -> Sea
     return fresh
 
 
-IndexDep = Annotated[SearchIndex | None, Depends(current_index)]
-
-
 @router.get("/search", response_model=SearchRead)
-def search_lots(
-    session: SessionDep,
-    index: IndexDep,
+async def search_lots(
+    request: Request,
+    database: DatabaseDep,
     policy: PolicyDep,
     clock: ClockDep,
     lat: Annotated[float, Query(ge=-90, le=90, description="Latitude of the query point")],
@@ -72,4 +71,11 @@ def search_lots(
         coords=coords,
         category=category,
     )
-    return SearchRead.of(search(session, query, clock=clock, policy=policy, index=index))
+
+    def answer() -> SearchRead:
+        with database.session() as session:
+            index = current_index(request, session, clock)
+            return SearchRead.of(search(session, query, clock=clock, policy=policy, index=index))
+
+    # One worker thread for the whole search: the event loop never waits on the database.
+    return await run_in_threadpool(answer)

@@ -60,6 +60,7 @@ POLL = 0.2  # seconds: how stale the index may be about other processes' changes
 FULL_RELOAD = 300  # more changed car parks than this at once: rebuild instead
 GAP_WAIT = 10.0  # seconds a missing change id is waited for (see ``SearchIndex._advance``)
 EARTH_RADIUS_M = 6_371_008.8  # as parkshare.geo.haversine_m
+BATCH = 64  # car parks judged at a time, nearest first (a search mostly stops in the first)
 CUT_CACHE = 65_536  # answers for windows cut by the grid's edge kept between catch-ups
 CHUNK = 1_000  # car parks whose capacity is worked out in one array operation
 Windows = tuple[tuple[datetime | None, datetime | None], ...]
@@ -336,9 +337,45 @@ class SearchIndex:
     ) -> Iterator[Candidate]:
         """Online car parks within ``radius_m`` of (lon, lat), nearest first (ties by code),
         each with the index's answer for ``slots`` where it has one; car parks the index
-        knows cannot qualify are left out. Made one by one, as the caller takes them."""
+        knows cannot qualify are left out. Made one by one, as the caller takes them: the
+        nearest ``BATCH`` are judged first, the next ones only if the caller asks for more."""
         with self.lock:
-            rows = self._within(lon, lat, radius_m, kind)
+            nearest = self._within(lon, lat, radius_m, kind)
+        for first in range(0, len(nearest), BATCH):
+            for entry, free, run in self._judge(nearest[first : first + BATCH], slots, min_free):
+                distance = haversine_m(lon, lat, entry.lon, entry.lat)  # as the database path
+                found = self._verdict(entry, distance, free, run, slots, min_free)
+                if found is not None:
+                    yield found
+
+    def _verdict(
+        self,
+        entry: IndexedLot,
+        distance: float,
+        free: int,
+        run: int,
+        slots: tuple[int, int] | None,
+        min_free: int,
+    ) -> Candidate | None:
+        if slots is None or not entry.regular or run < 0:
+            return Candidate(entry, distance, answered=False)  # the database decides
+        window_start, window_end = entry.windows[run]
+        if window_start is not None and window_end is not None:
+            return Candidate(entry, distance, True, free, window_end)
+        cut = self._cut_window(entry, *slots)
+        if cut is None:
+            return Candidate(entry, distance, answered=False)
+        passes, must_leave_by = cut
+        left = max(0, free - passes)
+        return Candidate(entry, distance, True, left, must_leave_by) if left >= min_free else None
+
+    def _judge(
+        self, rows: NDArray[np.int64], slots: tuple[int, int] | None, min_free: int
+    ) -> list[tuple[IndexedLot, int, int]]:
+        """Each row's entry, least free berths over ``slots`` and window number, read in one
+        look under the lock (so that the three agree), without the rows that cannot qualify."""
+        with self.lock:
+            rows = rows[self.online[rows]]
             free = np.zeros(len(rows), np.int64)
             run = np.full(len(rows), -1, np.int64)
             if slots is not None:
@@ -351,20 +388,7 @@ class SearchIndex:
                 keep = ~(self.regular[rows] & cannot)
                 rows, free, run = rows[keep], free[keep], run[keep]
             entries = [self.lots[r] for r in rows]  # as they are now, with their windows
-        for entry, f, w in zip(entries, free.tolist(), run.tolist(), strict=True):
-            distance = haversine_m(lon, lat, entry.lon, entry.lat)  # as the database path
-            if slots is None or not entry.regular or w < 0:
-                yield Candidate(entry, distance, answered=False)  # the database decides
-                continue
-            window_start, window_end = entry.windows[w]
-            if window_start is not None and window_end is not None:
-                yield Candidate(entry, distance, True, f, window_end)
-                continue
-            cut = self._cut_window(entry, *slots)
-            if cut is None:
-                yield Candidate(entry, distance, answered=False)
-            elif (left := max(0, f - cut[0])) >= min_free:
-                yield Candidate(entry, distance, True, left, cut[1])
+        return list(zip(entries, free.tolist(), run.tolist(), strict=True))
 
     def _cut_window(
         self, entry: IndexedLot, first: int, last: int

@@ -25,7 +25,7 @@ from parkshare.errors import InvalidInput, InvalidTimestamp, ParkshareError
 from parkshare.geo import CoordSystem, to_wgs84
 from parkshare.schedules import service as schedules
 from parkshare.schedules.rules import SHANGHAI
-from parkshare.search.api import IndexDep
+from parkshare.search.api import current_index
 from parkshare.search.index import SearchIndex
 from parkshare.search.rules import (
     DEFAULT_RADIUS_M,
@@ -145,7 +145,6 @@ def find_page(
     request: Request,
     user: PageUser,
     session: SessionDep,
-    index: IndexDep,
     settings: SettingsDep,
     policy: PolicyDep,
     clock: ClockDep,
@@ -171,6 +170,7 @@ def find_page(
         radius=radius or str(DEFAULT_RADIUS_M),
     )
     back = f"{request.url.path}?{request.url.query}"
+    index = current_index(request, session, clock)
     found = answer(
         form, back=back, lang=lang, session=session, policy=policy, clock=clock, index=index
     )
