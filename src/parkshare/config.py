@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     live_stale_after_minutes: int = Field(default=10, ge=1)
     live_offline_after_minutes: int = Field(default=60, ge=1)
     plate_retention_days: int = Field(default=30, ge=1, le=3660)
+    # How long the API keeps an Idempotency-Key's answer for retries (a day at least), after
+    # which `parkshare purge` deletes it (docs/idempotency.md).
+    idempotency_retention_hours: int = Field(default=24, ge=24, le=24 * 31)
 
     # Where queued notifications go: a webhook URL, or the log when unset.
     notify_webhook_url: str | None = None

@@ -3,6 +3,7 @@
 from parkshare.accounts.model import Account, AuthToken, DriverPlate, LoginAttempt
 from parkshare.credit.model import BlacklistEntry, Violation
 from parkshare.fees.model import TariffRate, TariffRow
+from parkshare.idempotency.model import IdempotencyRecord
 from parkshare.ingest.model import (
     CountReport,
     GateEvent,
@@ -32,6 +33,7 @@ __all__ = [
     "CountReport",
     "DriverPlate",
     "GateEvent",
+    "IdempotencyRecord",
     "IngestKey",
     "IngestKeyLot",
     "LoginAttempt",

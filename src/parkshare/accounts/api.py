@@ -20,6 +20,7 @@ from parkshare.accounts.schemas import (
 )
 from parkshare.deps import ClockDep, DatabaseDep, SessionDep, write
 from parkshare.errors import NotFound
+from parkshare.idempotency.deps import IdempotencyKey, Idempotent
 from parkshare.lots.schemas import local
 from parkshare.passes.repository import PassRepository
 from parkshare.reservations.api import read_reservations
@@ -34,7 +35,9 @@ def client_address(request: Request) -> str:
 
 
 @router.post("/auth/register", response_model=AccountRead, status_code=201)
-def register(body: Registration, database: DatabaseDep, clock: ClockDep) -> AccountRead:
+def register(
+    body: Registration, database: DatabaseDep, clock: ClockDep, idempotent: Idempotent
+) -> Response:
     """Create a driver account (phone number + password), optionally with a first plate."""
 
     def work(session: Session) -> AccountRead:
@@ -45,15 +48,23 @@ def register(body: Registration, database: DatabaseDep, clock: ClockDep) -> Acco
             service.add_plate(session, account.id, body.plate, clock=clock)
         return AccountRead.of(account, service.plates_of(session, account.id))
 
-    return write(database, work)
+    return idempotent.write(database, work)
 
 
 @router.post("/auth/token", response_model=TokenRead, status_code=201)
 def create_token(
-    body: Credentials, request: Request, database: DatabaseDep, clock: ClockDep
+    body: Credentials,
+    request: Request,
+    database: DatabaseDep,
+    clock: ClockDep,
+    idempotent: Idempotent,
 ) -> TokenRead:
     """Sign in and get a bearer token. Five wrong passwords in a row lock the account for 15
-    minutes; twenty failures from one address in 15 minutes pause that address."""
+    minutes; twenty failures from one address in 15 minutes pause that address.
+
+    A retry with the same Idempotency-Key signs in again and gets a new token, and the token
+    the first try issued is revoked: a token is a secret, so its answer is never kept (only
+    the token's SHA-256), and one key leaves one live token."""
     client = client_address(request)
 
     def work(session: Session) -> TokenRead | service.SignIn:
@@ -63,6 +74,9 @@ def create_token(
         if outcome.account is None:
             return outcome
         secret = service.issue_token(session, outcome.account, kind="api", clock=clock)
+        earlier = idempotent.superseded(session, service.token_digest(secret))
+        if earlier is not None:
+            service.revoke_token_digest(session, earlier, clock=clock)
         return TokenRead(
             token=secret,
             expires_at=local(clock.now() + service.API_TOKEN_FOR),
@@ -78,9 +92,17 @@ def create_token(
 
 @router.post("/auth/logout", status_code=204)
 def revoke_current_token(
-    request: Request, principal: SignedIn, database: DatabaseDep, clock: ClockDep
+    request: Request,
+    principal: SignedIn,
+    database: DatabaseDep,
+    clock: ClockDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Revoke the bearer token this request carries (web sessions sign out at /logout)."""
+    """Revoke the bearer token this request carries (web sessions sign out at /logout).
+
+    Idempotent by nature, so an Idempotency-Key is accepted and nothing is recorded: once the
+    token is revoked, a retry with it is answered 401 (``not_signed_in``), which tells the
+    client the same thing, and changes nothing."""
     secret = request.headers.get("authorization", "").partition(" ")[2].strip()
 
     def work(session: Session) -> None:
@@ -113,24 +135,30 @@ def my_passes(principal: SignedIn, session: SessionDep) -> list[MyPassRead]:
 
 @router.post("/me/plates", response_model=AccountRead)
 def add_my_plate(
-    body: PlateAdd, principal: SignedIn, database: DatabaseDep, clock: ClockDep
-) -> AccountRead:
+    body: PlateAdd,
+    principal: SignedIn,
+    database: DatabaseDep,
+    clock: ClockDep,
+    idempotent: Idempotent,
+) -> Response:
     def work(session: Session) -> AccountRead:
         service.add_plate(session, principal.account_id, body.plate, clock=clock)
         account = _account(session, principal.account_id)
         return AccountRead.of(account, service.plates_of(session, account.id))
 
-    return write(database, work)
+    return idempotent.write(database, work)
 
 
 @router.delete("/me/plates/{plate}", response_model=AccountRead)
-def remove_my_plate(plate: str, principal: SignedIn, database: DatabaseDep) -> AccountRead:
+def remove_my_plate(
+    plate: str, principal: SignedIn, database: DatabaseDep, idempotent: Idempotent
+) -> Response:
     def work(session: Session) -> AccountRead:
         service.remove_plate(session, principal.account_id, plate)
         account = _account(session, principal.account_id)
         return AccountRead.of(account, service.plates_of(session, account.id))
 
-    return write(database, work)
+    return idempotent.write(database, work)
 
 
 @router.get("/accounts", response_model=list[AccountRead])
@@ -139,7 +167,9 @@ def list_accounts(session: SessionDep) -> list[AccountRead]:
 
 
 @router.post("/accounts", response_model=AccountRead, status_code=201)
-def create_staff_account(body: StaffCreate, database: DatabaseDep, clock: ClockDep) -> AccountRead:
+def create_staff_account(
+    body: StaffCreate, database: DatabaseDep, clock: ClockDep, idempotent: Idempotent
+) -> Response:
     """Create an operator's staff account or another administrator."""
 
     def work(session: Session) -> AccountRead:
@@ -154,7 +184,7 @@ def create_staff_account(body: StaffCreate, database: DatabaseDep, clock: ClockD
         )
         return AccountRead.of(account)
 
-    return write(database, work)
+    return idempotent.write(database, work)
 
 
 def _account(session: Session, account_id: int) -> Account:

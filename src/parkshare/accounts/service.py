@@ -221,7 +221,7 @@ def issue_token(session: Session, account: Account, *, kind: str, clock: Clock) 
         AuthToken(
             account_id=account.id,
             kind=kind,
-            token_hash=_digest(secret),
+            token_hash=token_digest(secret),
             csrf_token=secrets.token_urlsafe(24) if kind == "session" else "",
             created_at=now,
             expires_at=now + (SESSION_FOR if kind == "session" else API_TOKEN_FOR),
@@ -235,7 +235,7 @@ def principal_for(session: Session, secret: str, *, kind: str, clock: Clock) -> 
     """The account behind a live token of this kind, or ``None``."""
     if not secret.startswith("pst_") or len(secret) > 100:
         return None
-    found = AccountRepository(session).token(_digest(secret))
+    found = AccountRepository(session).token(token_digest(secret))
     if found is None:
         return None
     token, account = found
@@ -254,12 +254,19 @@ def principal_for(session: Session, secret: str, *, kind: str, clock: Clock) -> 
 
 
 def revoke_token(session: Session, secret: str, *, clock: Clock) -> None:
-    found = AccountRepository(session).token(_digest(secret))
+    revoke_token_digest(session, token_digest(secret), clock=clock)
+
+
+def revoke_token_digest(session: Session, digest: str, *, clock: Clock) -> None:
+    """Revoke a token known only by its SHA-256 (the one an earlier sign-in with the same
+    Idempotency-Key issued: its secret is kept nowhere)."""
+    found = AccountRepository(session).token(digest)
     if found is not None and found[0].revoked_at is None:
         found[0].revoked_at = clock.now()
 
 
-def _digest(secret: str) -> str:
+def token_digest(secret: str) -> str:
+    """What is stored of a token: its SHA-256."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from parkshare.cli.common import app, console, ingest_app, unit_of_work
+from parkshare.idempotency import service as idempotency
 from parkshare.ingest import events, keys
 from parkshare.ingest.repository import IngestRepository
 from parkshare.search.index_repository import IndexRepository
@@ -56,22 +57,26 @@ def key_list() -> None:
 
 @ingest_app.command("purge")
 def purge() -> None:
-    """Erase plates of gate events older than PARKSHARE_PLATE_RETENTION_DAYS (privacy), and
-    the search index's change log older than two days (indexes rebuild daily)."""
+    """Erase plates of gate events older than PARKSHARE_PLATE_RETENTION_DAYS (privacy), the
+    search index's change log older than two days (indexes rebuild daily), and the API's
+    Idempotency-Key records older than PARKSHARE_IDEMPOTENCY_RETENTION_HOURS."""
     with unit_of_work(write=True) as (session, settings):
         now = settings.clock().now()
         erased = events.erase_old_plates(
             session, retention=timedelta(days=settings.plate_retention_days), now=now
         )
+        hours = settings.idempotency_retention_hours
+        records = idempotency.forget_before(session, now - timedelta(hours=hours))
         # The change log is technical, stamped with the wall clock (not PARKSHARE_NOW).
         forgotten = IndexRepository(session).forget_changes_before(
             datetime.now(UTC) - CHANGE_LOG_KEPT
         )
     console.print(f"erased the plates of {erased} events")
     console.print(f"dropped {forgotten} entries of the search index's change log")
+    console.print(f"deleted {records} Idempotency-Key records older than {hours} hours")
 
 
 @app.command("purge")
 def purge_everything() -> None:
-    """Privacy sweep: the same as `parkshare ingest purge` (run it daily)."""
+    """Retention sweep: the same as `parkshare ingest purge` (run it daily)."""
     purge()

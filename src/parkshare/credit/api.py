@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -15,7 +15,8 @@ from parkshare.credit import service
 from parkshare.credit.model import BlacklistEntry, Violation, ViolationKind
 from parkshare.credit.repository import CreditRepository
 from parkshare.db import MAX_ROW_ID
-from parkshare.deps import ClockDep, DatabaseDep, SessionDep, write
+from parkshare.deps import ClockDep, DatabaseDep, SessionDep
+from parkshare.idempotency.deps import Idempotent
 from parkshare.lots.schemas import local
 from parkshare.lots.service import get_lot
 from parkshare.plates import mask_plate, parse_plate
@@ -100,7 +101,8 @@ def correct_violation(
     principal: SignedIn,
     database: DatabaseDep,
     clock: ClockDep,
-) -> ViolationRead:
+    idempotent: Idempotent,
+) -> Response:
     def work(session: Session) -> ViolationRead:
         found = CreditRepository(session).get_violation(violation_id)
         if found is not None:
@@ -110,14 +112,16 @@ def correct_violation(
         corrected = service.correct_violation(session, violation_id, note=body.note, clock=clock)
         return ViolationRead.of(corrected)
 
-    return write(database, work)
+    return idempotent.write(database, work)
 
 
 @router.post("/blacklist/{plate}/lift", response_model=BarRead)
-def lift_bar(plate: str, body: Note, database: DatabaseDep, clock: ClockDep) -> BarRead:
+def lift_bar(
+    plate: str, body: Note, database: DatabaseDep, clock: ClockDep, idempotent: Idempotent
+) -> Response:
     number = parse_plate(plate).number
 
     def work(session: Session) -> BarRead:
         return BarRead.of(service.lift_bar(session, number, note=body.note, clock=clock))
 
-    return write(database, work)
+    return idempotent.write(database, work)

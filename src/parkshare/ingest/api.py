@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header
+from fastapi import APIRouter, Body, Header, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from parkshare.accounts import access
 from parkshare.accounts.deps import SignedIn
 from parkshare.deps import ClockDep, DatabaseDep, PolicyDep, SessionDep, SettingsDep, write
 from parkshare.errors import InvalidInput, LotNotInScope, NotFound
+from parkshare.idempotency.deps import Idempotent
 from parkshare.ingest import events, keys
 from parkshare.ingest.live import Link, live_state
 from parkshare.ingest.model import IngestKey
@@ -101,13 +102,24 @@ class LiveRead(BaseModel):
 
 @router.post("/ingest/keys", response_model=KeyCreated, status_code=201)
 def create_key(
-    body: KeyCreate, principal: SignedIn, database: DatabaseDep, clock: ClockDep
+    body: KeyCreate,
+    principal: SignedIn,
+    database: DatabaseDep,
+    clock: ClockDep,
+    idempotent: Idempotent,
 ) -> KeyCreated:
-    """A key for a car-park system; operator staff only for their own car parks."""
+    """A key for a car-park system; operator staff only for their own car parks.
+
+    A retry with the same Idempotency-Key gets a new key and the key the first try made is
+    revoked: the answer is a secret, so it is never kept (only the key's prefix), and one
+    Idempotency-Key leaves one live ingest key."""
 
     def work(session: Session) -> KeyCreated:
         access.require_lots(principal, session, body.lots)
         key, secret = keys.create_key(session, name=body.name, lot_codes=body.lots, clock=clock)
+        earlier = idempotent.superseded(session, key.prefix)
+        if earlier is not None:
+            keys.revoke(session, earlier, clock=clock)
         return KeyCreated(**KeyRead.of(key).model_dump(), key=secret, lots=sorted(set(body.lots)))
 
     return write(database, work)
@@ -131,7 +143,9 @@ def _within(repository: IngestRepository, key: IngestKey, lot_ids: set[int]) -> 
 
 
 @router.post("/ingest/keys/{prefix}/revoke", response_model=KeyRead)
-def revoke_key(prefix: str, principal: SignedIn, database: DatabaseDep, clock: ClockDep) -> KeyRead:
+def revoke_key(
+    prefix: str, principal: SignedIn, database: DatabaseDep, clock: ClockDep, idempotent: Idempotent
+) -> Response:
     def work(session: Session) -> KeyRead:
         repository = IngestRepository(session)
         key = repository.key_by_prefix(prefix)
@@ -140,7 +154,7 @@ def revoke_key(prefix: str, principal: SignedIn, database: DatabaseDep, clock: C
             raise NotFound(f"No ingest key {prefix!r}.")
         return KeyRead.of(keys.revoke(session, prefix, clock=clock))
 
-    return write(database, work)
+    return idempotent.write(database, work)
 
 
 @router.post("/ingest/events", response_model=BatchRead)
@@ -149,31 +163,40 @@ def push_events(
     database: DatabaseDep,
     policy: PolicyDep,
     clock: ClockDep,
+    idempotent: Idempotent,
     authorization: Authorization = None,
-) -> BatchRead:
+) -> Response:
     """Gate events ``{event_id, lot, plate, direction: in|out, at, gate}``. Replays are
-    duplicates, never double-counted; late and out-of-order events are paired correctly."""
+    duplicates, never double-counted; late and out-of-order events are paired correctly.
+
+    Idempotent without a header, by ``(lot, event_id)``; with an Idempotency-Key a retried
+    batch also gets its first answer back (accepted, not duplicates)."""
     _check_size(items)
 
     def work(session: Session) -> BatchRead:
         key = keys.authenticate(session, _bearer(authorization), clock=clock)
         return BatchRead.of(events.ingest_events(session, key, items, policy=policy, clock=clock))
 
-    return write(database, work)
+    return idempotent.write(database, work)
 
 
 @router.post("/ingest/counts", response_model=BatchRead)
 def push_counts(
-    items: Batch, database: DatabaseDep, clock: ClockDep, authorization: Authorization = None
-) -> BatchRead:
-    """Free-berth counts ``{lot, free, total?, at}``; impossible values are flagged."""
+    items: Batch,
+    database: DatabaseDep,
+    clock: ClockDep,
+    idempotent: Idempotent,
+    authorization: Authorization = None,
+) -> Response:
+    """Free-berth counts ``{lot, free, total?, at}``; impossible values are flagged.
+    Idempotent without a header, by ``(lot, at)``; an Idempotency-Key also replays the answer."""
     _check_size(items)
 
     def work(session: Session) -> BatchRead:
         key = keys.authenticate(session, _bearer(authorization), clock=clock)
         return BatchRead.of(events.ingest_counts(session, key, items, clock=clock))
 
-    return write(database, work)
+    return idempotent.write(database, work)
 
 
 @router.get("/ingest/lots/{code}/whitelist", response_model=WhitelistRead)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,9 +12,10 @@ from starlette.datastructures import UploadFile
 
 from parkshare.clock import Clock
 from parkshare.db import Database
-from parkshare.deps import ClockDep, DatabaseDep, SessionDep, SettingsDep, write
+from parkshare.deps import ClockDep, DatabaseDep, SessionDep, SettingsDep
 from parkshare.errors import InvalidInput
 from parkshare.geo import CoordSystem
+from parkshare.idempotency.deps import Idempotent, IdempotentCall
 from parkshare.interop import service
 from parkshare.interop.csv_export import CSV_MEDIA_TYPE, export_registry_csv
 from parkshare.interop.datex2 import MEDIA_TYPE as XML_MEDIA_TYPE
@@ -103,17 +105,25 @@ async def import_lots(
     request: Request,
     database: DatabaseDep,
     clock: ClockDep,
+    idempotent: Idempotent,
     coords: Annotated[
         CoordSystem, Query(description="Datum of rows without a coords column value")
     ] = CoordSystem.WGS84,
     dry_run: Annotated[bool, Query(description="Validate and count, write nothing")] = False,
-) -> ImportReport:
+) -> ImportReport | Response:
     """Create or update car parks from a spreadsheet (multipart field ``file``). Every row is
     checked first; with any bad row nothing is imported and the answer (422,
     ``import_invalid``) lists each row's problems."""
     data, filename = await _uploaded_file(request)
     return await run_in_threadpool(
-        _import, database, data, filename=filename, coords=coords, dry_run=dry_run, clock=clock
+        _import,
+        database,
+        data,
+        filename=filename,
+        coords=coords,
+        dry_run=dry_run,
+        clock=clock,
+        idempotent=idempotent,
     )
 
 
@@ -125,17 +135,20 @@ def _import(
     coords: CoordSystem,
     dry_run: bool,
     clock: Clock,
-) -> ImportReport:
+    idempotent: IdempotentCall,
+) -> ImportReport | Response:
     def work(session: Session) -> ImportReport:
         result = service.import_registry(
             session, data, filename=filename, coords=coords, dry_run=dry_run, clock=clock
         )
         return ImportReport.of(result)
 
-    if dry_run:
+    if dry_run:  # writes nothing, so nothing to record either
         with database.session() as session:
             return work(session)
-    return write(database, work)
+    # The file, not the multipart body around it (whose boundary changes with every send).
+    upload = {"file_sha256": hashlib.sha256(data).hexdigest(), "filename": filename}
+    return idempotent.write(database, work, fingerprint_of=upload)
 
 
 async def _uploaded_file(request: Request) -> tuple[bytes, str]:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from parkshare.accounts import access
 from parkshare.accounts.deps import SignedIn
 from parkshare.accounts.principal import Role
-from parkshare.deps import ClockDep, DatabaseDep, PolicyDep, SessionDep, write
+from parkshare.deps import ClockDep, DatabaseDep, PolicyDep, SessionDep
 from parkshare.fees.api import parse_month
 from parkshare.geo import CoordSystem
+from parkshare.idempotency.deps import Idempotent
 from parkshare.passes import service
 from parkshare.passes.model import ApplicationStatus, PassApplication, PassKind
 from parkshare.plates import mask_plate
@@ -89,8 +90,12 @@ class AllocationRead(BaseModel):
 
 @router.post("/offers", response_model=OfferRead, status_code=201)
 def create_offer(
-    body: OfferCreate, principal: SignedIn, session: SessionDep, database: DatabaseDep
-) -> OfferRead:
+    body: OfferCreate,
+    principal: SignedIn,
+    session: SessionDep,
+    database: DatabaseDep,
+    idempotent: Idempotent,
+) -> Response:
     access.require_lot(principal, session, body.lot)
     month = parse_month(body.month)
 
@@ -106,7 +111,7 @@ def create_offer(
             price_fen=offer.price_fen,
         )
 
-    return write(database, work)
+    return idempotent.write(database, work)
 
 
 @router.post("/applications", response_model=ApplicationRead, status_code=201)
@@ -116,7 +121,8 @@ def create_application(
     session: SessionDep,
     database: DatabaseDep,
     clock: ClockDep,
-) -> ApplicationRead:
+    idempotent: Idempotent,
+) -> Response:
     """A driver applies for one of their registered plates (administrators for anyone)."""
     access.require_plate(principal, session, body.plate)
     request = service.PassApplicationRequest(
@@ -134,13 +140,17 @@ def create_application(
     def work(session: Session) -> ApplicationRead:
         return ApplicationRead.of(service.apply(session, request, clock=clock))
 
-    return write(database, work)
+    return idempotent.write(database, work)
 
 
 @router.post("/allocate", response_model=AllocationRead)
 def allocate(
-    body: AllocateRequest, database: DatabaseDep, policy: PolicyDep, clock: ClockDep
-) -> AllocationRead:
+    body: AllocateRequest,
+    database: DatabaseDep,
+    policy: PolicyDep,
+    clock: ClockDep,
+    idempotent: Idempotent,
+) -> Response:
     month: date = parse_month(body.month)
 
     def work(session: Session) -> AllocationRead:
@@ -157,4 +167,4 @@ def allocate(
             solver_seconds=round(report.solver_seconds, 4),
         )
 
-    return write(database, work)
+    return idempotent.write(database, work)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from parkshare.accounts import access
 from parkshare.accounts.deps import SignedIn
 from parkshare.accounts.principal import Role
 from parkshare.clock import Clock, parse_instant
-from parkshare.deps import ClockDep, DatabaseDep, PolicyDep, SessionDep, write
+from parkshare.deps import ClockDep, DatabaseDep, PolicyDep, SessionDep
 from parkshare.errors import InvalidInput
+from parkshare.idempotency.deps import Idempotent
+from parkshare.idempotency.service import Answer
 from parkshare.lots.repository import LotRepository
 from parkshare.lots.service import get_lot
 from parkshare.reservations import lifecycle, service
@@ -29,15 +30,6 @@ from parkshare.reservations.schemas import (
 from parkshare.schedules.rules import SHANGHAI
 
 router = APIRouter(tags=["reservations"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        description="Retrying with the same key returns the first answer, never a second booking",
-    ),
-]
 
 
 def _movement_time(body: GateMovement, clock: Clock) -> datetime:
@@ -75,10 +67,11 @@ def create_reservation(
     database: DatabaseDep,
     policy: PolicyDep,
     clock: ClockDep,
-    idempotency_key: IdempotencyKey = None,
-) -> ReservationRead | JSONResponse:
+    idempotent: Idempotent,
+) -> Response:
     """A driver books for one of their registered plates; operator staff for their own car
-    parks (a driver at the counter or on the phone); administrators anywhere."""
+    parks (a driver at the counter or on the phone); administrators anywhere. A retry with the
+    same Idempotency-Key gets the first answer (booked or waitlisted), never a second booking."""
     if principal.role is Role.DRIVER:
         access.require_plate(principal, session, body.plate)
     else:
@@ -93,18 +86,18 @@ def create_reservation(
         waitlist=body.waitlist,
     )
 
-    def work(session: Session) -> ReservationRead | WaitlistRead:
+    def work(session: Session) -> ReservationRead | Answer:
+        # The key is kept by the Idempotency-Key records, per caller; the reservation's own
+        # key column serves the web form and the CLI.
         outcome = service.reserve(
-            session, request, idempotency_key=idempotency_key, policy=policy, clock=clock
+            session, request, idempotency_key=None, policy=policy, clock=clock
         )
         if isinstance(outcome, Reservation):
             return ReservationRead.of(outcome, body.lot)
-        return WaitlistRead.of(outcome, body.lot)
+        return Answer(202, WaitlistRead.of(outcome, body.lot).model_dump(mode="json"))
 
-    answer = write(database, work)
-    if isinstance(answer, WaitlistRead):
-        return JSONResponse(answer.model_dump(mode="json"), status_code=202)
-    return answer
+    # The booking's own fingerprint: a plate respelled (鲁b·12345) is the same request.
+    return idempotent.write(database, work, fingerprint_of=request.fingerprint())
 
 
 @router.get("/reservations/{ref}", response_model=ReservationRead)
@@ -114,12 +107,12 @@ def get_reservation(session: SessionDep, ref: str) -> ReservationRead:
 
 @router.post("/reservations/{ref}/cancel", response_model=ReservationRead)
 def cancel_reservation(
-    ref: str, database: DatabaseDep, policy: PolicyDep, clock: ClockDep
-) -> ReservationRead:
+    ref: str, database: DatabaseDep, policy: PolicyDep, clock: ClockDep, idempotent: Idempotent
+) -> Response:
     def work(session: Session) -> ReservationRead:
         return _read(session, service.cancel(session, ref, policy=policy, clock=clock))
 
-    return write(database, work)
+    return idempotent.write(database, work)
 
 
 @router.get("/lots/{code}/reservations", response_model=list[ReservationRead])
@@ -137,24 +130,29 @@ def lot_reservations(
 
 @router.post("/lots/{code}/arrivals", response_model=ReservationRead)
 def record_arrival(
-    code: str, body: GateMovement, database: DatabaseDep, clock: ClockDep
-) -> ReservationRead:
+    code: str, body: GateMovement, database: DatabaseDep, clock: ClockDep, idempotent: Idempotent
+) -> Response:
     at = _movement_time(body, clock)
 
     def work(session: Session) -> ReservationRead:
         return ReservationRead.of(lifecycle.arrive(session, code, body.plate, at), code)
 
-    return write(database, work)
+    return idempotent.write(database, work)
 
 
 @router.post("/lots/{code}/departures", response_model=ReservationRead)
 def record_departure(
-    code: str, body: GateMovement, database: DatabaseDep, policy: PolicyDep, clock: ClockDep
-) -> ReservationRead:
+    code: str,
+    body: GateMovement,
+    database: DatabaseDep,
+    policy: PolicyDep,
+    clock: ClockDep,
+    idempotent: Idempotent,
+) -> Response:
     at = _movement_time(body, clock)
 
     def work(session: Session) -> ReservationRead:
         left = lifecycle.depart(session, code, body.plate, at, policy=policy, clock=clock)
         return ReservationRead.of(left, code)
 
-    return write(database, work)
+    return idempotent.write(database, work)

@@ -3,11 +3,12 @@ and the tariff. Operator staff act on their own car parks, administrators on all
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
-from parkshare.deps import ClockDep, DatabaseDep, SessionDep, SettingsDep, write
+from parkshare.deps import ClockDep, DatabaseDep, SessionDep, SettingsDep
 from parkshare.fees import service as fees
+from parkshare.idempotency.deps import Idempotent
 from parkshare.lots.service import get_lot
 from parkshare.schedules import service
 from parkshare.schedules.schemas import (
@@ -46,8 +47,13 @@ def preview_lot_schedule(
 
 @router.put("/lots/{code}/schedule", response_model=LotScheduleRead)
 def put_lot_schedule(
-    database: DatabaseDep, settings: SettingsDep, clock: ClockDep, code: str, body: ScheduleBody
-) -> LotScheduleRead:
+    database: DatabaseDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    code: str,
+    body: ScheduleBody,
+    idempotent: Idempotent,
+) -> Response:
     """Replace the car park's schedule. Refused with the first problem's code (422) when the
     proposal is unsound, ``schedule_conflicts_reservations`` (409) when reservations already
     made would no longer fit, ``schedule_changed`` (409) when ``version`` is stale."""
@@ -63,15 +69,17 @@ def put_lot_schedule(
         )
         return LotScheduleRead.of(lot)
 
-    return write(database, work)
+    return idempotent.write(database, work)
 
 
 @router.put("/lots/{code}/tariff", response_model=LotScheduleRead)
-def put_lot_tariff(database: DatabaseDep, code: str, body: TariffBody) -> LotScheduleRead:
+def put_lot_tariff(
+    database: DatabaseDep, code: str, body: TariffBody, idempotent: Idempotent
+) -> Response:
     """Replace the car park's tariff (new bookings are priced by it)."""
     tariff = body.tariff()
 
     def work(session: Session) -> LotScheduleRead:
         return LotScheduleRead.of(fees.save_tariff(session, code, tariff))
 
-    return write(database, work)
+    return idempotent.write(database, work)
