@@ -23,6 +23,7 @@ from parkshare.credit.api import router as credit_router
 from parkshare.db import Database
 from parkshare.errors import ErrorRead, ParkshareError, PlainHttpError
 from parkshare.fees.api import router as fees_router
+from parkshare.health import router as health_router
 from parkshare.ingest.api import router as ingest_router
 from parkshare.interop.api import router as interop_router
 from parkshare.lots.api import router as lots_router
@@ -30,8 +31,8 @@ from parkshare.passes.api import router as passes_router
 from parkshare.reports.api import router as reports_router
 from parkshare.reservations.api import router as reservations_router
 from parkshare.schedules.api import router as schedules_router
+from parkshare.search.api import build_index_in_background
 from parkshare.search.api import router as search_router
-from parkshare.search.index import SearchIndex
 
 API_PREFIX = "/api/v1"
 # Every router of the HTTP API, mounted under API_PREFIX; each is authorised by the access
@@ -49,6 +50,7 @@ API_ROUTERS = (
     fees_router,
     ingest_router,
     reports_router,
+    health_router,
 )
 # Every API answer in 4xx is an ``ErrorRead``, whatever the route (the handlers below).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -68,11 +70,9 @@ def create_app(
         db = database or Database(settings.database_url)
         db.migrate()
         app.state.database = db
+        app.state.search_index_state = "off"
         if settings.search_index:
-            with db.session() as session:
-                app.state.search_index = SearchIndex.build(
-                    session, clock=app.state.clock, policy=settings.policy()
-                )
+            build_index_in_background(app, db, clock=app.state.clock, policy=settings.policy())
         yield
         if database is None:
             db.dispose()

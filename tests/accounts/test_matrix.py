@@ -62,6 +62,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/lots/{code}/availability"): "yyyyyyy",
     ("GET", "/lots/{code}/live"): "yyyyyyy",
     ("GET", "/search"): "yyyyyyy",
+    ("GET", "/health"): "yyyyyyy",
     ("GET", "/reports/targets"): "yyyyyyy",
     ("GET", "/reports/utilisation"): "13333y1",
     ("POST", "/reservations"): "1y3y3y1",

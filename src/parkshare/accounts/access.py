@@ -56,6 +56,7 @@ RULES: dict[str, Rule] = {
     "get_targets": PUBLIC,
     "get_utilisation": allow(ADMIN),
     "search_lots": PUBLIC,
+    "health": PUBLIC,
     # accounts
     "register": PUBLIC,
     "create_token": PUBLIC,

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from parkshare.clock import Clock, parse_instant
+from parkshare.config import Policy
+from parkshare.db import Database
 from parkshare.deps import ClockDep, DatabaseDep, PolicyDep
 from parkshare.geo import CoordSystem
 from parkshare.lots.model import LotKind
@@ -19,10 +24,41 @@ from parkshare.search.schemas import SearchRead
 from parkshare.search.service import search
 
 router = APIRouter(tags=["search"])
+log = logging.getLogger(__name__)
+
+
+def build_index_in_background(
+    app: FastAPI, database: Database, *, clock: Clock, policy: Policy
+) -> threading.Thread:
+    """Build the search index on a thread of its own, so that the server answers at once
+    after a start or a restart; until the index is there (seconds at a province's size) a
+    search takes the database path, with the same answers. ``app.state.search_index_state``
+    says which: ``building``, ``ready`` or ``failed`` (the database path then goes on)."""
+    app.state.search_index = None
+    app.state.search_index_state = "building"
+
+    def build() -> None:
+        began = time.perf_counter()
+        try:
+            with database.session() as session:
+                index = SearchIndex.build(session, clock=clock, policy=policy)
+        except Exception:  # the server stays up and exact on the database path
+            app.state.search_index_state = "failed"
+            log.exception("search index build failed; searches use the database")
+            return
+        app.state.search_index = index
+        app.state.search_index_state = "ready"
+        seconds = time.perf_counter() - began
+        log.info("search index ready: %d car parks in %.1f s", len(index.lots), seconds)
+
+    thread = threading.Thread(target=build, name="search-index-build", daemon=True)
+    thread.start()
+    return thread
 
 
 def current_index(request: Request, session: Session, clock: Clock) -> SearchIndex | None:
-    """The app's search index, caught up with the database (None: the app runs without)."""
+    """The app's search index, caught up with the database (None: the app runs without it,
+    or it is still being built)."""
     index: SearchIndex | None = getattr(request.app.state, "search_index", None)
     if index is None:
         return None

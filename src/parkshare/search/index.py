@@ -62,7 +62,7 @@ GAP_WAIT = 10.0  # seconds a missing change id is waited for (see ``SearchIndex.
 EARTH_RADIUS_M = 6_371_008.8  # as parkshare.geo.haversine_m
 BATCH = 64  # car parks judged at a time, nearest first (a search mostly stops in the first)
 CUT_CACHE = 65_536  # answers for windows cut by the grid's edge kept between catch-ups
-CHUNK = 1_000  # car parks whose capacity is worked out in one array operation
+CHUNK = 1_000  # car parks laid on the grid in one go (capacity, reservations, passes)
 Windows = tuple[tuple[datetime | None, datetime | None], ...]
 PassCounts = dict[tuple[PassKind, date], int]
 
@@ -146,7 +146,9 @@ class SearchIndex:
         index._allocate(len(lots))
         holding = repository.holding(grid_start, grid_end, BerthCategory.ORDINARY)
         passes = repository.passes()
-        index._set_rows(list(enumerate(lots)), _Layout(index, calendar), holding, passes)
+        layout, rows = _Layout(index, calendar), list(enumerate(lots))
+        for first in range(0, len(rows), CHUNK):  # a chunk at a time: the temporaries stay small
+            index._set_rows(rows[first : first + CHUNK], layout, holding, passes)
         index._sort_places()
         return index
 
@@ -182,9 +184,7 @@ class SearchIndex:
             run[positions] = runs
             for position in positions:
                 entries[position][1].windows = windows
-            for first in range(0, len(positions), CHUNK):
-                chunk = positions[first : first + CHUNK]
-                free[chunk] = layout.capacity(rules, [entries[p][1].profile for p in chunk])
+            free[positions] = layout.capacity(rules, [entries[p][1].profile for p in positions])
         spans = [holding.get(entry.id, []) for _, entry in entries]
         free -= _held_most(spans, self.grid_start, self.slots)
         for position, (_, entry) in enumerate(entries):
