@@ -15,7 +15,7 @@ from parkshare.passes.repository import PassRepository
 from parkshare.passes.rules import month_of, window_kind
 from parkshare.reservations.repository import ReservationRepository
 from parkshare.schedules import service as schedules
-from parkshare.schedules.rules import BerthCategory, Window
+from parkshare.schedules.rules import SHANGHAI, BerthCategory, Window
 
 
 def lot_availability(
@@ -80,7 +80,7 @@ def commitments(
     spans = ReservationRepository(session).holding_spans(lot_id, window.start, window.end)
     held = [Commitment(start, end, category) for start, end, category in spans]
     kind = window_kind(window, calendar, anchor=anchor)
-    month = month_of(window.start or anchor, anchor.tzinfo)
+    month = month_of(window.start or anchor, SHANGHAI)  # passes are sold by Shanghai month
     passes = PassRepository(session).active_count(lot_id, kind, month)
     if passes:
         # An open end lies beyond the search horizon: the pass holds through it.

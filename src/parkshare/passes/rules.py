@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from parkshare.calendar import DAYS_OFF
 from parkshare.passes.model import PassKind
-from parkshare.schedules.rules import DayTypes, Window
+from parkshare.schedules.rules import SHANGHAI, DayTypes, Window
 
 
 def month_of(instant: datetime, tz: tzinfo | None) -> date:
@@ -15,9 +15,10 @@ def month_of(instant: datetime, tz: tzinfo | None) -> date:
 
 
 def window_kind(window: Window, calendar: DayTypes, *, anchor: datetime) -> PassKind:
-    """A window that holds the middle of a rest day or holiday is a weekend window;
-    any other is a night window. Open ends are bounded by ``anchor`` ± 7 days."""
-    tz = anchor.tzinfo
+    """A window that holds the middle of a rest day or holiday (noon in Shanghai) is a
+    weekend window; any other is a night window. Open ends are bounded by ``anchor`` ± 7
+    days. The answer does not depend on the offset ``anchor`` is written in."""
+    tz = SHANGHAI
     start = window.start or anchor - timedelta(days=7)
     end = window.end or anchor + timedelta(days=7)
     day = start.astimezone(tz).date()
