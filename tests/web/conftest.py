@@ -5,6 +5,7 @@ the demo server or logs a JavaScript error."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -14,10 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
 
+from parkshare.logs import PLATE_LIKE, redact
 from tests.conftest import server_missing
 
 DEMO_NOW = "2026-11-27T16:00:00+08:00"  # a Friday afternoon, Asia/Shanghai
@@ -77,6 +80,22 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     finally:
         server.terminate()
         server.wait(timeout=20)
+    leaks = _secrets_in(log.read_text(encoding="utf-8", errors="replace"))
+    assert not leaks, f"the server's log of the browser journeys holds secrets or plates: {leaks}"
+
+
+# Everything the journeys send that must never be written down: the passwords they type,
+# tokens and keys (by their prefixes), and plates in full (what ``redact`` would mask).
+JOURNEY_PASSWORDS = ("admin-demo-2022", "operator-demo-2022", "driver-demo-2022", "west-coast-2026")
+SECRET = re.compile(r"\b(?:pst|psk)_[A-Za-z0-9_-]{8,}")
+
+
+def _secrets_in(text: str) -> list[str]:
+    """What a log should not hold, each shown masked (the test's own output is a log too)."""
+    found = [f"password {p[:3]}…" for p in JOURNEY_PASSWORDS if p in text]
+    found += [f"token {m.group()[:6]}…" for m in SECRET.finditer(text)]
+    found += [f"plate {redact(m.group())}" for m in PLATE_LIKE.finditer(unquote(text))]
+    return found
 
 
 def _wait_until_up(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
