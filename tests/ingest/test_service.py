@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy
 
 from parkshare.clock import FixedClock
 from parkshare.config import Policy
@@ -297,3 +298,35 @@ def test_a_car_that_never_left_stops_counting_after_the_longest_stay(
         )
     assert (state.free_source, state.occupied) == ("events", 1)
     assert [s.status for s in sessions(database)] == [SessionStatus.OPEN, SessionStatus.OPEN]
+
+
+def test_a_batch_locks_its_car_parks_in_id_order(database: Database, clock: FixedClock) -> None:
+    """Two batches over the same car parks never hold them crosswise: under the soak's mixed
+    traffic PostgreSQL broke such a deadlock by failing a batch with a 500."""
+    clock.set(at(2022, 6, 24, 9))
+    with database.session(write=True) as session:
+        for code in ("A", "B", "C"):
+            make_lot(session, clock=clock, code=code)
+        _, secret = keys.create_key(
+            session, name="integrator", lot_codes=["C", "A", "B"], clock=clock
+        )
+    locked: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.startswith("SELECT lots.id, lots.version"):
+            values = parameters.values() if isinstance(parameters, dict) else parameters
+            locked.extend(str(value) for value in values)
+
+    with database.session(write=True) as session:
+        authorised = keys.authenticate(session, secret, clock=clock)
+    sqlalchemy.event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        batch = [
+            event(f"x{n}", "in", at(2022, 6, 24, 8, n), plate=f"鲁B1000{n}", lot=lot)
+            for n, lot in enumerate(("C", "A", "B", "A"))
+        ]
+        result = push(database, authorised, batch, clock)
+    finally:
+        sqlalchemy.event.remove(database.engine, "before_cursor_execute", seen)
+    assert len(result.accepted) == 4
+    assert locked == ["A", "B", "C"]

@@ -62,6 +62,7 @@ def ingest_events(
             result.rejected.append(Rejection(index, refusal.code, refusal.message, label))
             continue
         good.append((lot_id, event))
+    lots = _locked(session, key, {lot_id for lot_id, _ in good})
     rows = [_event_row(lot_id, event, key=key, now=now) for lot_id, event in good]
     new = insert_new(session, GateEvent.__table__, rows, key=("lot_id", "event_id"))  # type: ignore[arg-type]
     touched: set[tuple[int, str]] = set()
@@ -73,10 +74,16 @@ def ingest_events(
         else:
             result.duplicates.append(event.event_id)
     if touched:
-        codes = {lot_id: code for code, lot_id in key.lots.items()}
-        lots = {lot_id: profiles(session).locked(session, codes[lot_id]) for lot_id, _ in touched}
         rebuild_sessions(session, lots, touched, policy=policy, clock=clock)
     return result
+
+
+def _locked(session: Session, key: AuthorisedKey, lot_ids: set[int]) -> dict[int, LotProfile]:
+    """Lock a batch's car parks in id order before writing anything: two batches over the
+    same car parks then queue one behind the other, instead of each holding a car park the
+    other waits for (a deadlock PostgreSQL ends by failing one of them)."""
+    codes = {lot_id: code for code, lot_id in key.lots.items()}
+    return {lot_id: profiles(session).locked(session, codes[lot_id]) for lot_id in sorted(lot_ids)}
 
 
 def _event_row(
