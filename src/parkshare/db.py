@@ -9,9 +9,10 @@ locked`` halfway through). PostgreSQL needs none of this.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import resources
@@ -179,3 +180,65 @@ def insert_new(
         .returning(*(table.c[column] for column in key))
     )
     return {tuple(row) for row in session.execute(statement)}
+
+
+class SQLiteFile:
+    """A SQLite database file through the plain driver, for what backup and restore do to the
+    file itself (SQLAlchemy has no word for these): copy it, check it, fold its write-ahead
+    log in, count and lock. Driver errors (``sqlite3.DatabaseError``) pass through."""
+
+    def __init__(self, path: Path, *, busy_ms: int = 30_000) -> None:
+        self.path = path
+        self.connection = sqlite3.connect(path, isolation_level=None)
+        self.connection.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+
+    def __enter__(self) -> SQLiteFile:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.connection.close()
+
+    def copy_to(self, target: Path) -> None:
+        """One consistent snapshot into ``target``, in one step: a WAL database's writers go
+        on meanwhile (a stepwise copy would start over at each of their commits)."""
+        with closing(sqlite3.connect(target, isolation_level=None)) as copy:
+            self.connection.backup(copy)
+
+    def integrity(self) -> list[str]:
+        """``["ok"]``, or what ``PRAGMA integrity_check`` found wrong."""
+        return [str(row[0]) for row in self.connection.execute("PRAGMA integrity_check")]
+
+    def revision(self) -> str | None:
+        """The Alembic revision the file's schema is at (``None``: not an Alembic database)."""
+        tables = self.connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchall()
+        if not tables:
+            return None
+        row = self.connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        return str(row[0]) if row else None
+
+    def single_file(self) -> bool:
+        """Fold the write-ahead log in and leave rollback-journal mode, so that the file alone
+        is the whole database. ``False`` when another connection has it open."""
+        mode = self.connection.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+        return bool(mode == "delete")
+
+    def lock(self) -> None:
+        """Keep every other connection out until ``unlock`` (rollback-journal mode only)."""
+        self.connection.execute("BEGIN EXCLUSIVE")
+
+    def unlock(self) -> None:
+        self.connection.execute("ROLLBACK")
+
+    def rows(self) -> int:
+        """Rows in all the tables but the schema's own bookkeeping."""
+        tables = [
+            name
+            for (name,) in self.connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version'"
+            )
+        ]
+        count = 'SELECT count(*) FROM "{}"'
+        return sum(int(self.connection.execute(count.format(t)).fetchone()[0]) for t in tables)

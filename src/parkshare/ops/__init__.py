@@ -1,0 +1,1 @@
+"""Operations: the invariant check (``parkshare check``), backup and restore."""
