@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo serve test lint typecheck pytest format bench clean
+.PHONY: install demo serve test lint typecheck pytest format bench soak clean
 
 install: $(STAMP)
 
@@ -53,6 +53,13 @@ bench: install
 	@if $(MQTT_UP) 2>/dev/null; then $(BIN)/python bench/ingest_mqtt.py $(BENCH_FLAGS); \
 	else echo "bench/ingest_mqtt.py skipped: no MQTT broker on 127.0.0.1:1883"; fi
 	$(BIN)/python bench/search.py $(BENCH_FLAGS)
+
+# The soak (minutes; not part of test or bench): one parkshare serve on a fresh PostgreSQL
+# database with the demo, steady mixed traffic for SOAK_SECONDS (default 180) at SOAK_RATE
+# requests/s (default 20); prints throughput, latencies, errors, the server's memory and the
+# invariant check, writes bench/results/soak.json, fails on any error or broken invariant.
+soak: install
+	$(BIN)/python bench/soak.py
 
 format: install
 	$(BIN)/ruff check --fix src tests bench
