@@ -33,17 +33,12 @@ Without the ``mosquitto`` binary these tests skip; with ``CI=true`` they fail.
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
-import shutil
 import signal
-import socket
-import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -66,6 +61,7 @@ from parkshare.ingest.model import GateEvent
 from parkshare.ingest.mqtt import BrokerOptions, IngestWorker, topic
 from tests.conftest import server_missing
 from tests.factories import make_lot
+from tests.servers import PrivateBroker, mosquitto_binary, until
 
 SH = ZoneInfo("Asia/Shanghai")
 POLICY = Policy()
@@ -77,94 +73,17 @@ NO_MATCHING_SUBSCRIBERS = 0x10  # an MQTT 5 PUBACK reason code
 RESEND_WINDOW = 3.0 * AUTOSAVE  # SIGKILL: what the producer publishes again after reconnecting
 
 
-def until(condition: Callable[[], bool], timeout: float = WAIT) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
-
-
-class PrivateBroker:
-    """A Mosquitto of this test alone: its port, its config, its persistence file."""
-
-    def __init__(self, binary: str, directory: Path) -> None:
-        self.binary = binary
-        self.port = free_port()
-        self.directory = directory
-        self.config = directory / "mosquitto.conf"
-        self.log = directory / "mosquitto.log"
-        self.config.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "persistence true\n"
-            f"persistence_location {directory}/\n"
-            "persistence_file parkshare-test.db\n"
-            f"autosave_interval {AUTOSAVE}\n"
-            "log_dest stdout\n"
-            f"user {getpass.getuser()}\n"
-        )
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return "127.0.0.1", self.port
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [self.binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
-            )
-        if not until(lambda: accepts(self.port) or self.process is None or self.process.poll() is not None):  # fmt: skip
-            raise AssertionError(f"mosquitto did not listen:\n{self.log.read_text()}")
-        assert self.process.poll() is None, f"mosquitto exited:\n{self.log.read_text()}"
-
-    def stop(self, how: signal.Signals = signal.SIGTERM) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(how)
-        try:
-            process.wait(WAIT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(WAIT)
-
-    def restart(self, how: signal.Signals) -> float:
-        """Stop with ``how`` and start again; the seconds it was down."""
-        began = time.monotonic()
-        self.stop(how)
-        self.start()
-        return time.monotonic() - began
-
-
 @pytest.fixture
 def private_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
-    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
-    binary = shutil.which("mosquitto", path=search)
+    binary = mosquitto_binary()
     if binary is None:
         server_missing("the broker-restart tests need the mosquitto binary")
         raise AssertionError("unreachable")  # (server_missing skips or fails)
-    broker = PrivateBroker(binary, tmp_path)
+    broker = PrivateBroker(binary, tmp_path, autosave=AUTOSAVE)
     try:
         broker.start()
         yield broker

@@ -46,6 +46,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -68,6 +69,8 @@ log = logging.getLogger(__name__)
 ROOT = "parkshare/v1/lots"
 KINDS = ("events", "counts")
 DATABASE_DOWN = (DBAPIError, PoolTimeout)  # worth retrying: the message is not acknowledged
+DATABASE_PROBE_S = 1.0  # while backing off, how often the database is asked whether it is back
+BROKER_RETRY_MAX_S = 4.0  # longest wait between tries to reach a broker that went away
 
 
 class InternalError(ParkshareError):
@@ -328,8 +331,9 @@ class IngestWorker:
             protocol=MQTTv5,
             manual_ack=True,
         )
+        longest = min(self.options.retry_max, BROKER_RETRY_MAX_S)
         client.reconnect_delay_set(
-            max(1, math.ceil(self.options.retry_min)), max(1, math.ceil(self.options.retry_max))
+            max(1, math.ceil(self.options.retry_min)), max(1, math.ceil(longest))
         )
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
@@ -467,10 +471,23 @@ class IngestWorker:
         self._broker_forgot = True  # whitelists in flight on this connection may be lost
         while not self._inbox.empty():
             self._inbox.get_nowait()
-        if not stop.wait(delay):
-            # A new client: paho's loop_start after loop_stop leaks a socket pair.
-            self._client = self._new_client()
-            self._connect()
+        # Back off, but come back as soon as the database answers again: a long outage
+        # must not leave the stream stalled for the rest of a minute-long wait.
+        deadline = time.monotonic() + delay
+        while not stop.wait(min(DATABASE_PROBE_S, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline or self._database_answers():
+                # A new client: paho's loop_start after loop_stop leaks a socket pair.
+                self._client = self._new_client()
+                self._connect()
+                return
+
+    def _database_answers(self) -> bool:
+        try:
+            with self.database.session() as session:
+                session.execute(text("SELECT 1"))
+        except DATABASE_DOWN:
+            return False
+        return True
 
     # paho callbacks, on its network thread
 
