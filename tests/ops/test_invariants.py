@@ -268,11 +268,11 @@ def test_a_session_pointing_to_a_missing_event_is_reported(
     ), report.problems
 
 
+# PostgreSQL only: SQLite cannot drop a table's inline unique constraint to forge the row.
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 def test_a_duplicate_gate_event_id_is_reported(database: Database, world: World) -> None:
     """The schema refuses it; the check still looks (a restore from elsewhere, a migration
     gone wrong). PostgreSQL drops the constraint inside the transaction and rolls it back."""
-    if database.dialect != "postgresql":
-        pytest.skip("SQLite cannot drop a table's inline unique constraint to forge the row")
     with database.session(write=True) as session:
         session.execute(
             text("ALTER TABLE gate_events DROP CONSTRAINT uq_gate_events_lot_id_event_id")
