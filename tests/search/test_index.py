@@ -5,6 +5,8 @@ same search answered by the database alone."""
 from __future__ import annotations
 
 import random
+import threading
+import time as timer
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -364,3 +366,40 @@ def test_cars_leaving_together_leave_no_count_that_never_was() -> None:
     assert held[19 * 4 - 1] == 3  # 18:45–19:00: all three in
     assert held[19 * 4] == 1  # 19:00–19:15: only the one staying (never 2 at 19:00)
     assert held[19 * 4 + 1] == 2  # 19:15–19:30: and the short visit
+
+
+def test_catching_up_never_waits_for_the_pool_while_holding_the_lock(
+    database: Database, clock: FixedClock
+) -> None:
+    """A search may hold its database connection while it waits for the index's lock, so a
+    catch-up must take its connection before the lock. With one pooled connection held by
+    such a search, the catch-up used to hold the lock and wait for the pool: both waited until
+    the pool gave up (the benchmark's server stopped answering under load)."""
+    clock.set(NOW)
+    with database.session(write=True) as session:
+        make_lot(session, clock=clock, code="A")
+    one = Database(database.url, pool_size=1, max_overflow=0, pool_timeout=3)
+    with one.session() as session:
+        index = SearchIndex.build(session, clock=clock, policy=POLICY)
+    connected, catching_up = threading.Event(), threading.Event()
+    waited: list[float] = []
+
+    def search_holding_a_connection() -> None:
+        with one.session() as session:
+            session.connection()
+            connected.set()
+            catching_up.wait(5)
+            timer.sleep(0.3)  # the catch-up is under way
+            began = timer.monotonic()
+            with index.lock:
+                waited.append(timer.monotonic() - began)
+
+    searcher = threading.Thread(target=search_holding_a_connection)
+    searcher.start()
+    assert connected.wait(5)
+    catching_up.set()
+    with one.session() as session:
+        index.catch_up(session, clock=clock, force=True)  # TimeoutError when it deadlocks
+    searcher.join(10)
+    one.dispose()
+    assert waited and waited[0] < 1.0

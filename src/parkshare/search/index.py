@@ -247,6 +247,10 @@ class SearchIndex:
         if not (force or changes.committed_here.is_set() or moment - self.checked_at >= POLL):
             return self
         changes.committed_here.clear()
+        # Take a database connection before the lock, never after: a search may hold its
+        # connection while it waits for the lock, so whoever holds the lock must not wait for
+        # the pool (with every pooled connection held by such searches, both waited).
+        session.connection()
         with self.lock:
             self.checked_at = moment
             today = clock.now().astimezone(SHANGHAI).date()
