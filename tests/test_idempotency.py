@@ -36,7 +36,6 @@ from parkshare.db import Base, Database
 from parkshare.idempotency.model import IdempotencyRecord
 from parkshare.ingest import keys
 from parkshare.ingest.model import IngestKey
-from parkshare.interop.rows import COLUMNS
 from parkshare.models import __all__ as _tables  # noqa: F401  (fills Base.metadata)
 from parkshare.passes import service as passes
 from parkshare.passes.model import PassKind
@@ -45,6 +44,7 @@ from parkshare.reservations import service as reservations
 from parkshare.reservations.model import Reservation
 from parkshare.schedules.rules import SHANGHAI
 from tests.factories import API_SETTINGS, DAY_NIGHT_TARIFF, make_account, make_lot
+from tests.interop.helpers import csv_file, row
 
 NOW = datetime(2022, 6, 24, 21, 0, tzinfo=SHANGHAI)  # a Friday evening: sharing hours
 PASSWORD = "correct-horse-7"  # the factories' password
@@ -204,24 +204,6 @@ def _json(url: str, body: Any) -> Callable[[World], Request]:
     return lambda _world: (url, {"json": body})
 
 
-def _csv(code: str) -> bytes:
-    row = {
-        "code": code,
-        "name": f"停车场 {code}",
-        "operator": "黄岛区机关事务中心",
-        "kind": "institutional",
-        "area": "长江路街道",
-        "lon": 120.18,
-        "lat": 35.96,
-        "ordinary": 100,
-        "status": "online",
-        "schedule": "qingdao_institutional",
-        "shared_ordinary": 40,
-    }
-    lines = [",".join(c.label for c in COLUMNS), ",".join(str(row.get(c.key, "")) for c in COLUMNS)]
-    return ("\n".join(lines) + "\n").encode()
-
-
 def _schedule(ordinary: int) -> dict[str, Any]:
     evening = {"day_types": ["workday", "makeup_workday"], "start": "18:00", "end": "07:30"}
     rest = {"day_types": ["rest_day", "holiday"], "start": "00:00", "end": "07:30"}
@@ -261,8 +243,14 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/lots/import"): Case(
         "admin",
-        lambda w: ("/lots/import", {"files": {"file": ("lots.csv", _csv("A"), "text/csv")}}),
-        lambda w: ("/lots/import", {"files": {"file": ("lots.csv", _csv("B"), "text/csv")}}),
+        lambda w: (
+            "/lots/import",
+            {"files": {"file": ("lots.csv", csv_file(row("A")), "text/csv")}},
+        ),
+        lambda w: (
+            "/lots/import",
+            {"files": {"file": ("lots.csv", csv_file(row("B")), "text/csv")}},
+        ),
     ),
     ("POST", "/reservations"): Case(
         "other",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from parkshare.clock import FixedClock
 from parkshare.ingest.live import Link, LiveState
+from parkshare.interop.rows import COLUMNS
 from parkshare.interop.sites import FeedSite, SharingNow
 from parkshare.lots.model import Lot, LotBerths, LotKind, LotStatus, Operator
 from parkshare.schedules import presets
@@ -97,3 +99,27 @@ def site(
         ),
         sharing=SharingNow(open=open, shared=shared),
     )
+
+
+def row(code: str, **changes: Any) -> dict[str, Any]:
+    """A spreadsheet row of a valid car park, as the onboarding import takes it."""
+    return {
+        "code": code,
+        "name": f"停车场 {code}",
+        "operator": "黄岛区机关事务中心",
+        "kind": "institutional",
+        "area": "长江路街道",
+        "lon": 120.18,
+        "lat": 35.96,
+        "ordinary": 100,
+        "status": "online",
+        "schedule": "qingdao_institutional",
+        "shared_ordinary": 40,
+        **changes,
+    }
+
+
+def csv_file(*rows: dict[str, Any], encoding: str = "utf-8") -> bytes:
+    lines = [",".join(column.label for column in COLUMNS)]
+    lines += [",".join(str(r.get(column.key, "")) for column in COLUMNS) for r in rows]
+    return ("\n".join(lines) + "\n").encode(encoding)

@@ -23,10 +23,10 @@ from parkshare.demo import westcoast
 from parkshare.geo import wgs84_to_gcj02
 from parkshare.ingest import events, keys
 from parkshare.interop.datex2 import PRK
-from parkshare.interop.rows import COLUMNS
 from parkshare.interop.spreadsheet import MAX_ROWS, MAX_UPLOAD_BYTES, read_table
 from parkshare.lots.model import LotStatus
 from tests.factories import bearer_for, make_lot
+from tests.interop.helpers import csv_file, row
 
 SH = ZoneInfo("Asia/Shanghai")
 SETTINGS = Settings(environment="test", live_stale_after_minutes=10, live_offline_after_minutes=60)
@@ -89,29 +89,6 @@ def details(client: TestClient) -> dict[str, Any]:
             rule["shared_berths"] = {c: n for c, n in rule["shared_berths"].items() if n}
         found[item["code"]] = detail
     return found
-
-
-def csv_file(*rows: dict[str, Any]) -> bytes:
-    lines = [",".join(column.label for column in COLUMNS)]
-    lines += [",".join(str(row.get(column.key, "")) for column in COLUMNS) for row in rows]
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def row(code: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "code": code,
-        "name": f"停车场 {code}",
-        "operator": "黄岛区机关事务中心",
-        "kind": "institutional",
-        "area": "长江路街道",
-        "lon": 120.18,
-        "lat": 35.96,
-        "ordinary": 100,
-        "status": "online",
-        "schedule": "qingdao_institutional",
-        "shared_ordinary": 40,
-        **changes,
-    }
 
 
 # --- round trips ----------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -22,13 +21,13 @@ from parkshare.clock import FixedClock
 from parkshare.config import Policy
 from parkshare.db import Database
 from parkshare.ingest import events, keys
-from parkshare.interop.rows import COLUMNS
 from parkshare.interop.spreadsheet import MAX_UPLOAD_BYTES
 from parkshare.lots.model import Lot, LotKind, Operator
 from parkshare.lots.repository import LotRepository
 from parkshare.reports.model import Target
 from parkshare.web import city_import
 from tests.factories import API_SETTINGS, make_account, make_lot
+from tests.interop.helpers import csv_file, row
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2022, 6, 24, 16, 0, tzinfo=SH)  # a Friday afternoon
@@ -270,29 +269,6 @@ def test_a_car_parks_page_shows_its_live_state_and_yesterday(
 
 
 # --- onboarding from a spreadsheet ----------------------------------------------------------
-
-
-def row(code: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "code": code,
-        "name": f"停车场 {code}",
-        "operator": "黄岛区机关事务中心",
-        "kind": "institutional",
-        "area": "长江路街道",
-        "lon": 120.18,
-        "lat": 35.96,
-        "ordinary": 100,
-        "status": "online",
-        "schedule": "qingdao_institutional",
-        "shared_ordinary": 40,
-        **changes,
-    }
-
-
-def csv_file(*rows: dict[str, Any], encoding: str = "utf-8") -> bytes:
-    lines = [",".join(column.label for column in COLUMNS)]
-    lines += [",".join(str(r.get(column.key, "")) for column in COLUMNS) for r in rows]
-    return ("\n".join(lines) + "\n").encode(encoding)
 
 
 def upload(client: TestClient, csrf: str, data: bytes, name: str = "lots.csv") -> httpx.Response:
