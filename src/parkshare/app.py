@@ -35,6 +35,7 @@ from parkshare.search.api import build_index_in_background
 from parkshare.search.api import router as search_router
 
 API_PREFIX = "/api/v1"
+INDEX_BUILD_STOP_WAIT_S = 30.0  # a server stopped while building its index waits this long
 # Every router of the HTTP API, mounted under API_PREFIX; each is authorised by the access
 # table (accounts/access.py).
 API_ROUTERS = (
@@ -71,9 +72,14 @@ def create_app(
         db.migrate()
         app.state.database = db
         app.state.search_index_state = "off"
+        builder = None
         if settings.search_index:
-            build_index_in_background(app, db, clock=app.state.clock, policy=settings.policy())
+            builder = build_index_in_background(
+                app, db, clock=app.state.clock, policy=settings.policy()
+            )
         yield
+        if builder is not None:  # its connection goes back to the pool before the pool goes
+            builder.join(timeout=INDEX_BUILD_STOP_WAIT_S)
         if database is None:
             db.dispose()
 
