@@ -161,14 +161,7 @@ def print_report(report: dict[str, Any]) -> None:
             f"({found['mean_ms_without_profiler']} ms each without the profiler); "
             "cumulative us per search:"
         )
-        for label, us in found["cumulative_us_per_search"].items():
-            print(f"  {label:<60} {us:>9.1f}")
-        print("  own time (%):")
-        for label, pct in found["tottime_pct"].items():
-            print(f"    {label:<66} {pct:>5.1f}")
-        print("  functions with the most own time (us per search):")
-        for line in found["top_functions_by_tottime"]:
-            print(f"    {line}")
+        print_breakdown(found, "own time (%)", found["tottime_pct"])
     for scale in scales:
         if "http_profile" in scale:
             print_http_profile(scale["car_parks"], scale["http_profile"])
@@ -182,10 +175,15 @@ def print_http_profile(lots: int, found: dict[str, Any]) -> None:
         f"searches: {found['busy_us_per_search']} us busy per search, "
         f"{found['thread_pool_hand_offs_per_search']} thread-pool hand-offs; cumulative us:"
     )
+    print_breakdown(found, "own time, % of busy", found["tottime_pct_of_busy"])
+
+
+def print_breakdown(found: dict[str, Any], shares_title: str, shares: dict[str, float]) -> None:
+    """A profile's cumulative time per step, its own-time shares and its top functions."""
     for label, us in found["cumulative_us_per_search"].items():
         print(f"  {label:<60} {us:>9.1f}")
-    print("  own time, % of busy:")
-    for label, pct in found["tottime_pct_of_busy"].items():
+    print(f"  {shares_title}:")
+    for label, pct in shares.items():
         print(f"    {label:<66} {pct:>5.1f}")
     print("  functions with the most own time (us per search):")
     for line in found["top_functions_by_tottime"]:

@@ -31,7 +31,7 @@ from parkshare.lots.profiles import profile_of
 from parkshare.reservations.service import CLOCK_SKEW
 from parkshare.schedules import service as schedules
 from parkshare.schedules.rules import BerthCategory
-from parkshare.search.index import Candidate, SearchIndex
+from parkshare.search.index import Candidate, IndexedLot, SearchIndex
 from parkshare.search.repository import Place, SearchRepository
 from parkshare.search.rules import (
     SearchQuery,
@@ -152,20 +152,40 @@ def _answered(candidate: Candidate, query: SearchQuery) -> SearchHit | None:
     price = _fee(tariff, query.start, query.end) if tariff else 0
     if query.max_price_fen is not None and price > query.max_price_fen:
         return None
-    lon, lat = from_wgs84(entry.lon, entry.lat, query.coords)
-    return SearchHit(
-        code=entry.code,
-        name=entry.name,
-        name_en=entry.name_en,
-        kind=entry.kind,
-        area=entry.area,
-        lon=lon,
-        lat=lat,
-        distance_m=candidate.distance_m,
-        walk_minutes=walk_minutes(candidate.distance_m),
+    return _search_hit(
+        entry,
+        candidate.distance_m,
+        query,
         free=candidate.free,
         price_fen=price,
         must_leave_by=candidate.must_leave_by,
+    )
+
+
+def _search_hit(
+    lot: Lot | IndexedLot,
+    distance: float,
+    query: SearchQuery,
+    *,
+    free: int,
+    price_fen: int,
+    must_leave_by: datetime | None,
+) -> SearchHit:
+    """The answer for one car park, in the query's datum (the index's or the database's)."""
+    lon, lat = from_wgs84(lot.lon, lot.lat, query.coords)
+    return SearchHit(
+        code=lot.code,
+        name=lot.name,
+        name_en=lot.name_en,
+        kind=lot.kind,
+        area=lot.area,
+        lon=lon,
+        lat=lat,
+        distance_m=distance,
+        walk_minutes=walk_minutes(distance),
+        free=free,
+        price_fen=price_fen,
+        must_leave_by=must_leave_by,
     )
 
 
@@ -216,18 +236,6 @@ def _hit(
     )
     if not answer.servable or answer.free < query.min_free:
         return None
-    lon, lat = from_wgs84(lot.lon, lot.lat, query.coords)
-    return SearchHit(
-        code=lot.code,
-        name=lot.name,
-        name_en=lot.name_en,
-        kind=lot.kind,
-        area=lot.area,
-        lon=lon,
-        lat=lat,
-        distance_m=distance,
-        walk_minutes=walk_minutes(distance),
-        free=answer.free,
-        price_fen=price,
-        must_leave_by=answer.must_leave_by,
+    return _search_hit(
+        lot, distance, query, free=answer.free, price_fen=price, must_leave_by=answer.must_leave_by
     )
